@@ -1,0 +1,88 @@
+"""Shared fixtures: the real CIFAR-10 (via ZOO_DATA_DIR), a `git archive` of the repo, a loopback Hub."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from loopback_hub import LoopbackHub
+from zoo.manifest import published_records
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def missing(reason: str):
+    """Skip on a developer machine, fail in CI (where everything must be there)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: missing test inputs are a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real CIFAR-10 root, from ZOO_DATA_DIR (CI: ../shared/data)."""
+    root = os.environ.get("ZOO_DATA_DIR")
+    if not root:
+        missing("set ZOO_DATA_DIR to a folder holding cifar-10-batches-bin/ or cifar-10-batches-py/")
+    if not any((Path(root) / name).is_dir() for name in ("cifar-10-batches-bin", "cifar-10-batches-py")):
+        missing(f"ZOO_DATA_DIR={root} holds no cifar-10-batches-bin/ or cifar-10-batches-py/")
+    return Path(root)
+
+
+@pytest.fixture(scope="session")
+def test_split(data_dir):
+    from zoo.data import load_cifar10
+
+    return load_cifar10(data_dir, train=False)
+
+
+@pytest.fixture(scope="session")
+def repo_archive(tmp_path_factory) -> Path:
+    """The repo as GitHub's archive would serve it (export-ignore applied), with uncommitted tracked edits."""
+    if not (REPO / ".git").exists():
+        missing("not a git checkout: cannot build the archive Torch Hub would download")
+    tree = subprocess.run(["git", "stash", "create"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    target = tmp_path_factory.mktemp("archive") / "zoo-main"
+    target.mkdir()
+    tar_path = target.parent / "repo.tar"
+    subprocess.run(["git", "archive", "--format=tar", "-o", str(tar_path), tree or "HEAD"], cwd=REPO, check=True)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+@pytest.fixture(scope="session")
+def published():
+    records = published_records()
+    if not records:
+        missing("no published checkpoint in weights_manifest.json")
+    return records
+
+
+@pytest.fixture()
+def hub(tmp_path, published):
+    """A loopback Hub serving every published checkpoint from the checkout's weights/ folder."""
+    root = tmp_path / "hub"
+    for record in published.values():
+        source = REPO / "weights" / record.name / record.filename
+        if not source.is_file():
+            missing(f"{source} is not in this checkout")
+        (root / record.repo_id).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, root / record.repo_id / record.filename)
+    server = LoopbackHub(root)
+    yield server
+    server.close()
+
+
+def run_python(code: str, cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (huggingface_hub reads HF_* at import) and return the result."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_WEIGHTS"))}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)

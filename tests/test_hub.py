@@ -1,0 +1,119 @@
+"""Loading published weights end to end: the real huggingface_hub and torch.hub clients, a loopback Hub."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import run_python
+
+LOAD = """
+import json, time, torch
+t = time.perf_counter()
+model = torch.hub.load({repo!r}, {name!r}, source="local", pretrained=True, trust_repo=True)
+elapsed = time.perf_counter() - t
+print(json.dumps({{"training": model.training, "device": str(next(model.parameters()).device),
+                   "module": type(model).__module__, "seconds": elapsed}}))
+"""
+
+
+def hub_env(hub, tmp_path, **extra):
+    return {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_ETAG_TIMEOUT": "5", **extra}
+
+
+def test_archive_carries_code_and_manifest_but_no_weights(repo_archive):
+    assert (repo_archive / "hubconf.py").is_file()
+    assert (repo_archive / "weights_manifest.json").is_file()
+    assert (repo_archive / "zoo" / "weights_manifest.json").is_file()
+    assert not (repo_archive / "weights").exists()
+
+
+def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(repo_archive, hub, tmp_path, published):
+    name = sorted(published)[0]
+    code = LOAD.format(repo=str(repo_archive), name=name)
+
+    first = run_python(code, tmp_path, hub_env(hub, tmp_path))
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout.splitlines()[-1])
+    assert result == {**result, "training": False, "device": "cpu"}
+    assert result["module"].startswith("zoo.models")
+    assert hub.downloads() == 1, hub.requests
+
+    second = run_python(code, tmp_path, hub_env(hub, tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert hub.downloads() == 1, "the second load re-downloaded"
+
+    hub.close()  # nothing answers now: the cache alone must do
+    offline = run_python(code, tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_offline_without_a_copy_says_what_to_do(repo_archive, hub, tmp_path, published):
+    name = sorted(published)[0]
+    run = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    assert run.returncode != 0
+    assert "zoo.weights.WeightsUnavailableError" in run.stderr
+    assert f"Cannot get the weights of '{name}'" in run.stderr
+    for hint in ("HF_ENDPOINT", "ZOO_WEIGHTS_DIR", "offline mode: on", "zoo download"):
+        assert hint in run.stderr
+    assert hub.downloads() == 0
+
+
+def test_unreachable_hub_without_a_copy_is_a_clear_error(repo_archive, tmp_path, published):
+    name = sorted(published)[0]
+    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_ETAG_TIMEOUT": "2"}
+    run = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, env)
+    assert run.returncode != 0
+    assert "WeightsUnavailableError" in run.stderr and "http://127.0.0.1:9" in run.stderr
+
+
+def test_corrupt_file_in_the_hub_cache_is_an_error_not_a_silent_redownload(repo_archive, hub, tmp_path, published):
+    name = sorted(published)[0]
+    code = LOAD.format(repo=str(repo_archive), name=name)
+    assert run_python(code, tmp_path, hub_env(hub, tmp_path)).returncode == 0
+    blobs = list((tmp_path / "hf_home" / "hub").rglob("blobs/*"))
+    assert len(blobs) == 1
+    data = bytearray(blobs[0].read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blobs[0].write_bytes(bytes(data))
+    run = run_python(code, tmp_path, hub_env(hub, tmp_path))
+    assert run.returncode != 0
+    assert "zoo.weights.ChecksumError: sha256 mismatch" in run.stderr
+    assert published[name].sha256 in run.stderr
+    assert hub.downloads() == 1
+
+
+def test_hub_list_and_help_through_the_github_code_path(repo_archive, tmp_path, published):
+    """torch.hub's GitHub flow, with the archive already in its cache (as after the download)."""
+    torch_home = tmp_path / "torch_home"
+    (torch_home / "hub").mkdir(parents=True)
+    shutil.copytree(repo_archive, torch_home / "hub" / "org_zoo_main")
+    code = """
+import json, torch
+entries = torch.hub.list("org/zoo:main", trust_repo=True, skip_validation=True)
+print(json.dumps({"entries": entries, "help": torch.hub.help("org/zoo:main", "lenet", trust_repo=True, skip_validation=True)}))
+"""
+    run = run_python(code, tmp_path, {"TORCH_HOME": str(torch_home)})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["entries"] == ["cifar_quick", "lenet", "vgg16_cifar10"]
+    assert "conv 3→16→32" in result["help"] and "mean (0.4914, 0.4822, 0.4465)" in result["help"]
+    if "lenet" in published:
+        assert f"{published['lenet'].top1:.2%} top-1" in result["help"]
+
+
+def test_importing_hubconf_does_no_network_and_no_hub_import(repo_archive, tmp_path):
+    code = """
+import json, sys, time
+t = time.perf_counter(); import torch; t_torch = time.perf_counter() - t
+t = time.perf_counter(); import hubconf; t_hubconf = time.perf_counter() - t
+print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", "httpx", "requests") if m in sys.modules),
+                  "import_torch_s": t_torch, "import_hubconf_s": t_hubconf}))
+"""
+    run = run_python(code, repo_archive, {"HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["heavy"] == [], "importing hubconf pulled in download machinery"
+    print(result)

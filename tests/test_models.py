@@ -1,0 +1,96 @@
+"""Architectures: tutorial compatibility, torchvision compatibility, input checks, the registry."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import zoo
+from zoo.models import CifarQuick, LeNet, VGG16CIFAR10
+
+
+# The tutorial classes, written as a tutorial user would.
+class TutorialLeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 5)
+        self.pool1 = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(16, 32, 5)
+        self.pool2 = nn.MaxPool2d(2, 2)
+        self.fc1 = nn.Linear(32 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = x.view(-1, 32 * 5 * 5)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class TutorialQuick(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model1 = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2), nn.MaxPool2d(2), nn.Conv2d(32, 32, 5, padding=2), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.model1(x)
+
+
+@pytest.mark.parametrize("ours, theirs", [(LeNet, TutorialLeNet), (CifarQuick, TutorialQuick)])
+def test_tutorial_state_dicts_load_both_ways_and_compute_the_same(ours, theirs):
+    torch.manual_seed(0)
+    tutorial, model = theirs(), ours()
+    assert {k: v.shape for k, v in tutorial.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
+    model.load_state_dict(tutorial.state_dict(), strict=True)
+    x = torch.randn(8, 3, 32, 32)
+    assert torch.equal(model(x), tutorial(x))
+    fresh_tutorial = theirs()
+    fresh_tutorial.load_state_dict(ours().state_dict(), strict=True)
+
+
+def test_cifar_quick_keys_are_the_tutorial_ones():
+    keys = {k.rsplit(".", 1)[0] for k in CifarQuick().state_dict()}
+    assert keys == {"model1.0", "model1.2", "model1.4", "model1.7", "model1.8"}
+
+
+def test_vgg_features_match_torchvision_vgg16_bn():
+    from torchvision.models import vgg16_bn
+
+    reference = vgg16_bn(weights=None).features.state_dict()
+    ours = VGG16CIFAR10().features.state_dict()
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in reference.items()}
+    params = sum(p.numel() for p in VGG16CIFAR10().parameters())
+    assert 14_500_000 < params < 15_500_000
+    assert VGG16CIFAR10().eval()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("shape", [(2, 3, 64, 64), (2, 1, 32, 32), (3, 32, 32)])
+def test_wrong_input_shape_says_what_the_model_expects(name, shape):
+    model = zoo.get_model(name).eval()
+    with pytest.raises(ValueError, match=r"expects a batch of RGB 32x32 images shaped \(N, 3, 32, 32\)"):
+        model(torch.randn(*shape))
+
+
+def test_num_classes_builds_a_fresh_head():
+    assert zoo.lenet(num_classes=7)(torch.randn(1, 3, 32, 32)).shape == (1, 7)
+    assert zoo.cifar_quick(num_classes=3)(torch.randn(1, 3, 32, 32)).shape == (1, 3)
+    assert zoo.vgg16_cifar10(num_classes=100).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 100)
+
+
+def test_unknown_model_lists_the_available_ones():
+    with pytest.raises(ValueError, match="Unknown model 'resnet50'. Available models: cifar_quick, lenet, vgg16_cifar10"):
+        zoo.get_model("resnet50")
+    assert zoo.list_models() == ["cifar_quick", "lenet", "vgg16_cifar10"]
+
+
+def test_pretrained_with_a_foreign_num_classes_is_refused(published):
+    name = sorted(published)[0]
+    with pytest.raises(ValueError, match=f"pretrained '{name}' weights classify 10 CIFAR-10 classes, not num_classes=5"):
+        zoo.get_model(name, pretrained=True, num_classes=5)

@@ -1,0 +1,77 @@
+"""Training: bit-identical reruns, kill-and-resume, learning on a real-data subset, the CLI's guards."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from zoo.weights import sha256_file
+
+SHORT_RUN = ["lenet", "--epochs", "3", "--train-subset", "6000", "--test-subset", "2000", "--no-progress"]
+
+
+def train(data_dir: Path, output_dir: Path, *extra: str, wait: bool = True):
+    command = [sys.executable, "-m", "zoo.train", *SHORT_RUN, "--data-dir", str(data_dir),
+               "--output-dir", str(output_dir), *extra]
+    if not wait:
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
+@pytest.fixture(scope="module")
+def first_run(data_dir, tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("first")
+    run = train(data_dir, output_dir)
+    return output_dir, run
+
+
+def test_short_run_learns(first_run):
+    output_dir, _ = first_run
+    history = json.loads((output_dir / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[-1]["train_loss"] < history[0]["train_loss"] - 0.1
+    assert history[-1]["test_top1"] > 0.35, "far above the 10% of chance"
+
+
+def test_same_recipe_twice_gives_identical_bytes(first_run, data_dir, tmp_path):
+    output_dir, _ = first_run
+    train(data_dir, tmp_path)
+    assert sha256_file(tmp_path / "model.safetensors") == sha256_file(output_dir / "model.safetensors")
+
+
+def test_killed_and_resumed_run_gives_identical_bytes(first_run, data_dir, tmp_path):
+    output_dir, _ = first_run
+    process = train(data_dir, tmp_path, wait=False)
+    checkpoint = tmp_path / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert not (tmp_path / "model.safetensors").exists(), "the run finished before it could be killed"
+    resumed = train(data_dir, tmp_path, "--resume")
+    assert "resumed lenet" in resumed.stdout and "at epoch 3/3" not in resumed.stdout
+    assert sha256_file(tmp_path / "model.safetensors") == sha256_file(output_dir / "model.safetensors")
+
+
+def test_check_refuses_recipe_overrides(data_dir):
+    run = subprocess.run([sys.executable, "-m", "zoo.train", "lenet", "--check", "--epochs", "1"],
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "--check retrains the published recipe" in run.stderr
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "zoo.train", "lenet", "--data-dir", str(tmp_path), "--epochs", "1"],
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert f"no CIFAR-10 found in {tmp_path}" in run.stderr
+    assert "Traceback" not in run.stderr

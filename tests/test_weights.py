@@ -1,0 +1,79 @@
+"""Weights resolution and verification: sources in order, sha256 before parsing, clear errors."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+import zoo
+from zoo.weights import CHECKOUT_WEIGHTS, ChecksumError, resolve
+
+
+@pytest.fixture()
+def record(published):
+    return published[sorted(published)[0]]
+
+
+@pytest.fixture()
+def weights_dir(tmp_path, record, monkeypatch):
+    """A ZOO_WEIGHTS_DIR holding a copy of the published file."""
+    target = tmp_path / "w" / record.name / record.filename
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(CHECKOUT_WEIGHTS / record.name / record.filename, target)
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "w"))
+    return target
+
+
+def test_checkout_copy_is_the_embedded_default(record, monkeypatch):
+    monkeypatch.delenv("ZOO_WEIGHTS_DIR", raising=False)
+    assert resolve(record, download=False) == CHECKOUT_WEIGHTS / record.name / record.filename
+
+
+def test_zoo_weights_dir_comes_first(weights_dir, record):
+    assert resolve(record, download=False) == weights_dir
+    model = zoo.get_model(record.name, pretrained=True)
+    assert not model.training
+    reference = zoo.get_model(record.name).eval()
+    reference.load_state_dict(_safetensors(weights_dir))
+    x = torch.randn(4, 3, 32, 32)
+    assert torch.equal(model(x), reference(x))
+
+
+def _safetensors(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate"])
+def test_damaged_file_is_refused_with_both_digests(weights_dir, record, damage):
+    data = bytearray(weights_dir.read_bytes())
+    if damage == "flip_byte":
+        data[-1] ^= 0x01
+    else:
+        del data[len(data) // 2:]
+    weights_dir.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError) as error:
+        zoo.get_model(record.name, pretrained=True)
+    message = str(error.value)
+    assert str(weights_dir) in message
+    assert f"expected {record.sha256}" in message
+    assert "got " in message and "Delete it" in message
+    # never silently replaced by another source: the bad file is still there, untouched
+    assert weights_dir.read_bytes() == bytes(data)
+
+
+def test_device_argument_places_the_model(record):
+    model = zoo.get_model(record.name, pretrained=True, map_location="cpu")
+    assert {p.device.type for p in model.parameters()} == {"cpu"}
+    with pytest.raises(RuntimeError):
+        zoo.get_model(record.name, pretrained=True, device="not-a-device")
+
+
+def test_unpublished_model_is_a_clear_error(published):
+    unpublished = sorted(set(zoo.list_models()) - set(published))
+    if not unpublished:
+        pytest.skip("every model is published")
+    with pytest.raises(ValueError, match="has no published weights yet"):
+        zoo.get_model(unpublished[0], pretrained=True)

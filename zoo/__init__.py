@@ -1,0 +1,16 @@
+"""zoo: CIFAR-10 models with verified, reproducible pretrained weights.
+
+>>> import zoo
+>>> model = zoo.lenet(pretrained=True)          # or zoo.get_model("lenet", pretrained=True)
+>>> zoo.get_weights("lenet").top1               # the published record
+"""
+from .api import cifar_quick, get_model, get_weights, lenet, list_models, vgg16_cifar10
+from .manifest import WeightsRecord
+from .weights import ChecksumError, WeightsUnavailableError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChecksumError", "WeightsRecord", "WeightsUnavailableError", "cifar_quick", "get_model", "get_weights", "lenet",
+    "list_models", "vgg16_cifar10",
+]

@@ -1,0 +1,99 @@
+"""Public entry points: build a model, optionally with its published, sha256-verified weights."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .manifest import WeightsRecord, published_records
+from .models import ARCHITECTURES, build_model
+from .weights import load_state_dict
+
+
+def list_models(pretrained: bool = False) -> list[str]:
+    """Names of all architectures, or with ``pretrained=True`` only those with published weights."""
+    names = published_records() if pretrained else ARCHITECTURES
+    return sorted(names)
+
+
+def get_weights(name: str) -> WeightsRecord:
+    """The published record of ``name``: metrics, categories, transforms (``.transforms_preset()``), recipe, sha256."""
+    _check_name(name)
+    records = published_records()
+    if name not in records:
+        raise ValueError(
+            f"{name!r} has no published weights yet (published: {', '.join(sorted(records)) or 'none'}). "
+            f"Build it untrained with pretrained=False, or train it with `python -m zoo.train {name}`."
+        )
+    return records[name]
+
+
+def get_model(name: str, pretrained: bool = False, *, num_classes: int = 10, device: str | torch.device | None = None,
+              map_location: str | torch.device | None = None) -> nn.Module:
+    """Build model ``name``; with ``pretrained=True`` load its published weights (sha256 checked) and ``eval()`` it.
+
+    ``device`` (alias ``map_location``) places the model; CPU by default.
+    """
+    _check_name(name)
+    device = torch.device(device or map_location or "cpu")
+    if not pretrained:
+        return build_model(name, num_classes=num_classes).to(device)
+    record = get_weights(name)
+    if num_classes != len(record.categories):
+        raise ValueError(
+            f"pretrained {name!r} weights classify {len(record.categories)} CIFAR-10 classes, not num_classes="
+            f"{num_classes}. For another task build it with pretrained=False, num_classes={num_classes}, or load the "
+            f"pretrained model and replace its last layer yourself."
+        )
+    model = build_model(name, num_classes=num_classes)
+    model.load_state_dict(load_state_dict(record), strict=True)
+    return model.to(device).eval()
+
+
+def _check_name(name: str) -> None:
+    if name not in ARCHITECTURES:
+        raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(sorted(ARCHITECTURES))}.")
+
+
+def _docstring(name: str, summary: str) -> str:
+    record = published_records().get(name)
+    if record is None:
+        weights = "No published weights yet: ``pretrained=True`` raises a ValueError."
+    else:
+        weights = (f"Published weights: {record.top1:.2%} top-1 on all 10,000 CIFAR-10 test images (final epoch), "
+                   f"{record.num_params:,} parameters, sha256 {record.sha256[:12]}…")
+    return f"""{summary}
+
+    Input: float tensor (N, 3, 32, 32), RGB scaled to [0, 1] then normalised with the CIFAR-10 training-set
+    mean (0.4914, 0.4822, 0.4465) and std (0.2470, 0.2435, 0.2616); ``zoo.get_weights('{name}').transforms_preset()``
+    does it for PIL images. Output: logits over the 10 CIFAR-10 classes.
+    {weights}
+
+    Args:
+        pretrained: load the published safetensors weights (sha256-verified on every load) and return the model in
+            ``eval()`` mode. Weights come from $ZOO_WEIGHTS_DIR, the checkout's weights/ folder, or the Hugging
+            Face Hub (cache, HF_ENDPOINT mirrors and HF_HUB_OFFLINE honoured).
+        num_classes: output classes of a fresh model (pretrained weights have 10).
+        device: where to put the model (alias ``map_location``); CPU by default.
+    """
+
+
+def lenet(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    return get_model("lenet", pretrained, **kwargs)
+
+
+def cifar_quick(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    return get_model("cifar_quick", pretrained, **kwargs)
+
+
+def vgg16_cifar10(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+    return get_model("vgg16_cifar10", pretrained, **kwargs)
+
+
+lenet.__doc__ = _docstring("lenet", "LeNet (tutorial variant): conv 3→16→32 (5×5) + max-pool, then 800→120→84→10, ReLU.")
+cifar_quick.__doc__ = _docstring(
+    "cifar_quick", "CIFAR-10 quick: three conv(5×5, pad 2)+max-pool stages (32, 32, 64), then 1024→64→10; "
+    "no activation layers, as in the tutorial.")
+vgg16_cifar10.__doc__ = _docstring(
+    "vgg16_cifar10", "VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features, head 512→512→10.")

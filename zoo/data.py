@@ -1,0 +1,187 @@
+"""CIFAR-10 in memory: readers for both on-disk formats, and batched augmentation on tensors.
+
+Images come back as ``uint8`` tensors ``(N, 3, 32, 32)`` and labels as ``int64`` ``(N,)``, whether
+the root holds ``cifar-10-batches-bin/`` (the official binary version) or ``cifar-10-batches-py/``
+(the python version that torchvision's ``CIFAR10(download=True)`` fetches).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+CATEGORIES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2470, 0.2435, 0.2616)
+
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+IMAGES_PER_BATCH = 10_000
+BIN_RECORD_BYTES = 1 + 3 * 32 * 32
+DATA_DIR_ENV = "ZOO_DATA_DIR"
+
+
+class DataError(RuntimeError):
+    """CIFAR-10 is missing, partial or corrupt; the message says what was found where and what to do."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of CIFAR-10 held in memory."""
+
+    images: torch.Tensor  # uint8 (N, 3, 32, 32)
+    labels: torch.Tensor  # int64 (N,)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, count: int) -> "Split":
+        """The first ``count`` images (the files' own order)."""
+        return Split(self.images[:count], self.labels[:count])
+
+    def sha256(self) -> str:
+        """Digest of the pixels and labels: identical for the binary and the python format."""
+        digest = hashlib.sha256(self.images.numpy().tobytes())
+        digest.update(self.labels.numpy().tobytes())
+        return digest.hexdigest()
+
+
+def default_data_dir() -> Path:
+    """``$ZOO_DATA_DIR`` if set, else the per-user cache ``$XDG_CACHE_HOME/zoo/data`` (``~/.cache/zoo/data``)."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "zoo" / "data"
+
+
+def download_cifar10(root: str | os.PathLike) -> None:
+    """Fetch the python version with torchvision (needs internet; md5-checked by torchvision)."""
+    from torchvision.datasets import CIFAR10
+
+    for train in (True, False):
+        CIFAR10(str(root), train=train, download=True)
+
+
+def load_cifar10(root: str | os.PathLike | None = None, train: bool = True) -> Split:
+    """Load the training (50,000) or test (10,000) split from ``root`` (default :func:`default_data_dir`)."""
+    root = Path(root).expanduser() if root is not None else default_data_dir()
+    folder, reader = _find_format(root)
+    names = TRAIN_BATCHES if train else (TEST_BATCH,)
+    missing = [n for n in names if not (folder / _file_name(n, reader)).is_file()]
+    if missing:
+        found = len(names) - len(missing)
+        raise DataError(
+            f"found {found} of {len(names)} {'training' if train else 'test'} batches in {folder}; missing: "
+            f"{', '.join(_file_name(n, reader) for n in missing)}. Re-extract the CIFAR-10 archive there, "
+            f"or pass --data-dir / set {DATA_DIR_ENV} to a complete copy."
+        )
+    parts = [reader(folder / _file_name(n, reader)) for n in names]
+    images = torch.from_numpy(np.concatenate([p[0] for p in parts]))
+    labels = torch.from_numpy(np.concatenate([p[1] for p in parts]).astype(np.int64))
+    return Split(images, labels)
+
+
+def _find_format(root: Path):
+    for folder, reader in ((root / "cifar-10-batches-bin", _read_bin_batch), (root / "cifar-10-batches-py", _read_py_batch)):
+        if folder.is_dir():
+            return folder, reader
+    if root.name == "cifar-10-batches-bin" and root.is_dir():
+        return root, _read_bin_batch
+    if root.name == "cifar-10-batches-py" and root.is_dir():
+        return root, _read_py_batch
+    raise DataError(
+        f"no CIFAR-10 found in {root}: expected a folder cifar-10-batches-bin/ (official binary version) or "
+        f"cifar-10-batches-py/ (python version) inside it. Pass --data-dir DIR or set {DATA_DIR_ENV}=DIR, "
+        f"or, with internet, run `python -m zoo.train NAME --download` to fetch it with torchvision."
+    )
+
+
+def _file_name(batch: str, reader) -> str:
+    return f"{batch}.bin" if reader is _read_bin_batch else batch
+
+
+def _check_batch(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
+    if len(images) != IMAGES_PER_BATCH or len(labels) != IMAGES_PER_BATCH:
+        raise DataError(
+            f"{path} holds {len(labels)} images, expected {IMAGES_PER_BATCH}: the file is truncated or not a "
+            "CIFAR-10 batch. Re-extract the archive."
+        )
+    if labels.min() < 0 or labels.max() > 9:
+        raise DataError(f"{path} has labels outside 0..9: the file is corrupt. Re-extract the archive.")
+
+
+def _read_bin_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % BIN_RECORD_BYTES:
+        raise DataError(
+            f"{path} is {raw.size} bytes, not a whole number of {BIN_RECORD_BYTES}-byte records: the file is "
+            "truncated or corrupt. Re-extract the archive."
+        )
+    records = raw.reshape(-1, BIN_RECORD_BYTES)
+    labels = records[:, 0].astype(np.int64)
+    images = np.ascontiguousarray(records[:, 1:]).reshape(-1, 3, 32, 32)
+    _check_batch(path, images, labels)
+    return images, labels
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays, nothing else: no code from the file ever runs."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol 2 stores bytes
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a CIFAR-10 batch holds only arrays")
+
+
+def _read_py_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with open(path, "rb") as f:
+            entry = _NumpyOnlyUnpickler(f, encoding="latin1").load()
+        data, labels = entry["data"], entry.get("labels", entry.get("fine_labels"))
+        images = np.asarray(data, dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(labels, dtype=np.int64)
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as error:
+        raise DataError(f"{path} is not a readable CIFAR-10 python batch ({error}). Re-extract the archive.") from error
+    _check_batch(path, images, labels)
+    return images, labels
+
+
+# ---- batched augmentation and normalisation on tensors ------------------------------------------
+
+
+def random_crop_flip(images: torch.Tensor, padding: int, generator: torch.Generator, flip: bool = True) -> torch.Tensor:
+    """Random crop of the ``padding``-pixel zero-padded images and random horizontal flip, as one gather."""
+    n, _, h, w = images.shape
+    if padding:
+        images = torch.nn.functional.pad(images, (padding,) * 4)
+        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    else:
+        dy = dx = torch.zeros(n, dtype=torch.long)
+    flipped = torch.rand(n, generator=generator) < 0.5 if flip else torch.zeros(n, dtype=torch.bool)
+    rows = dy[:, None] + torch.arange(h)
+    cols = dx[:, None] + torch.arange(w)
+    cols = torch.where(flipped[:, None], cols.flip(1), cols)
+    return images[torch.arange(n)[:, None, None, None], torch.arange(3)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+def normalize(images: torch.Tensor, mean=MEAN, std=STD, channels_last: bool = True) -> torch.Tensor:
+    """uint8 ``(N, 3, H, W)`` → float32 normalised, channels_last by default."""
+    mean_t = torch.tensor(mean).view(1, 3, 1, 1) * 255
+    std_t = torch.tensor(std).view(1, 3, 1, 1) * 255
+    out = (images.float() - mean_t) / std_t
+    return out.contiguous(memory_format=torch.channels_last) if channels_last else out

@@ -1,0 +1,136 @@
+"""Published-checkpoint records: one typed record per model, parsed from / written to the manifest.
+
+The manifest lives at the repository root (``weights_manifest.json``) and, identical, inside the
+package (``zoo/weights_manifest.json``) so that an installed ``zoo`` finds it. :func:`write_record`
+is the only writer and keeps both copies equal.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+MANIFEST_NAME = "weights_manifest.json"
+PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)
+CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class WeightsRecord:
+    """Everything known about one published checkpoint (cf. torchvision's ``Weights``, timm's ``pretrained_cfg``)."""
+
+    name: str
+    repo_id: str
+    revision: str
+    filename: str
+    sha256: str
+    file_size: int
+    num_params: int
+    metrics: dict[str, Any]
+    transforms: dict[str, Any]
+    categories: tuple[str, ...]
+    recipe: dict[str, Any]
+    license: str = "MIT"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def top1(self) -> float:
+        """Top-1 accuracy (fraction) on all 10,000 CIFAR-10 test images, final epoch."""
+        return float(self.metrics["cifar10_test_top1"])
+
+    @property
+    def mean(self) -> tuple[float, float, float]:
+        return tuple(self.transforms["mean"])
+
+    @property
+    def std(self) -> tuple[float, float, float]:
+        return tuple(self.transforms["std"])
+
+    def transforms_preset(self):
+        """The preprocessing this checkpoint expects, as torchvision transforms (PIL image or uint8/float tensor in)."""
+        from torchvision import transforms as T
+
+        size = int(self.transforms.get("size", 32))
+        return T.Compose([
+            T.Resize(size, antialias=True),
+            T.CenterCrop(size),
+            T.PILToTensor(),
+            T.ConvertImageDtype(torch.float32),
+            T.Normalize(self.mean, self.std),
+        ])
+
+    @classmethod
+    def from_dict(cls, name: str, entry: dict[str, Any]) -> "WeightsRecord":
+        known = {f for f in cls.__dataclass_fields__ if f not in ("name", "extra")}
+        missing = sorted(known - {"license"} - entry.keys())
+        if missing:
+            raise ValueError(f"manifest entry {name!r} lacks required keys: {', '.join(missing)}")
+        values = {k: entry[k] for k in known if k in entry}
+        values["categories"] = tuple(values["categories"])
+        return cls(name=name, extra={k: v for k, v in entry.items() if k not in known}, **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        entry = asdict(self)
+        entry.pop("name")
+        entry["categories"] = list(self.categories)
+        entry.update(entry.pop("extra"))
+        return entry
+
+
+def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, WeightsRecord]:
+    """Parse a manifest file into records keyed by model name."""
+    with open(path, encoding="utf-8") as f:
+        document = json.load(f)
+    return {name: WeightsRecord.from_dict(name, entry) for name, entry in document.get("models", {}).items()}
+
+
+@lru_cache(maxsize=None)
+def published_records() -> dict[str, WeightsRecord]:
+    """The records shipped with this package (parsed once)."""
+    return read_manifest(PACKAGE_MANIFEST)
+
+
+def manifest_paths(root: Path = CHECKOUT_ROOT) -> list[Path]:
+    """The copies :func:`write_record` keeps equal: the checkout's root manifest (if a checkout) and the package's."""
+    paths = [PACKAGE_MANIFEST]
+    if (root / "setup.cfg").is_file():
+        paths.insert(0, root / MANIFEST_NAME)
+    return paths
+
+
+def render_manifest(records: dict[str, WeightsRecord]) -> str:
+    document = {"format_version": FORMAT_VERSION, "models": {n: records[n].to_dict() for n in sorted(records)}}
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+
+def write_record(record: WeightsRecord, paths: list[Path] | None = None) -> None:
+    """Add or replace ``record`` in every manifest copy, atomically (temp file + rename)."""
+    paths = paths or manifest_paths()
+    records = read_manifest(paths[0]) if paths[0].is_file() else {}
+    records[record.name] = record
+    text = render_manifest(records)
+    for path in paths:
+        atomic_write_bytes(path, text.encode("utf-8"))
+    published_records.cache_clear()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

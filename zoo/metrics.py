@@ -1,0 +1,51 @@
+"""Scoring a model on an in-memory CIFAR-10 split."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .data import CATEGORIES, MEAN, STD, Split, normalize
+
+
+@dataclass(frozen=True)
+class Score:
+    """Top-1 accuracy, per-class accuracy and confusion matrix (rows: true class, columns: predicted)."""
+
+    top1: float
+    per_class: dict[str, float]
+    confusion: list[list[int]]
+    count: int
+
+
+@torch.inference_mode()
+def predict_classes(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, mean=MEAN, std=STD,
+                    flip_tta: bool = False) -> torch.Tensor:
+    """Predicted class of each uint8 image, in batches, on the model's device, fp32."""
+    device = next(model.parameters()).device
+    predictions = []
+    for start in range(0, len(images), batch_size):
+        x = normalize(images[start:start + batch_size], mean, std).to(device)
+        logits = model(x)
+        if flip_tta:
+            logits = logits.softmax(1) + model(x.flip(3)).softmax(1)
+        predictions.append(logits.argmax(1).cpu())
+    return torch.cat(predictions)
+
+
+def score(model: nn.Module, split: Split, batch_size: int = 1000, mean=MEAN, std=STD, flip_tta: bool = False) -> Score:
+    """Score ``model`` (put in eval mode) on every image of ``split``."""
+    was_training = model.training
+    model.eval()
+    predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta)
+    model.train(was_training)
+    confusion = torch.zeros(10, 10, dtype=torch.long)
+    confusion.index_put_((split.labels, predicted), torch.ones_like(predicted), accumulate=True)
+    per_class = (confusion.diag().double() / confusion.sum(1).clamp(min=1).double()).tolist()
+    return Score(
+        top1=int(confusion.diag().sum()) / len(split),
+        per_class=dict(zip(CATEGORIES, (round(a, 4) for a in per_class))),
+        confusion=confusion.tolist(),
+        count=len(split),
+    )

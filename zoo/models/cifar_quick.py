@@ -1,0 +1,39 @@
+"""The "CIFAR-10 quick" net of the PyTorch tutorials: three conv(5×5)+max-pool stages, two linears."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._input import check_cifar_input
+
+
+class CifarQuick(nn.Module):
+    """conv(3→32) → pool → conv(32→32) → pool → conv(32→64) → pool → 1024→64→classes.
+
+    Exactly the tutorial's computation: no activation layers (max-pooling is the only
+    non-linearity), one ``nn.Sequential`` attribute ``model1`` so the tutorial's keys
+    (``model1.0.weight`` …) load with ``strict=True``.
+    """
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.model1 = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 32, 5, padding=2),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(1024, 64),
+            nn.Linear(64, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, "cifar_quick")
+        return self.model1(x)
+
+
+def cifar_quick(num_classes: int = 10) -> CifarQuick:
+    """Build an untrained :class:`CifarQuick`."""
+    return CifarQuick(num_classes=num_classes)

@@ -1,0 +1,39 @@
+"""LeNet for CIFAR-10, as in the PyTorch tutorials (3→16→32 conv 5×5, 800→120→84→10)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._input import check_cifar_input
+
+
+class LeNet(nn.Module):
+    """LeNet variant: conv(3→16, 5×5) → pool → conv(16→32, 5×5) → pool → 800→120→84→classes, ReLU.
+
+    Parameter names match the tutorial class, so its ``state_dict`` loads with ``strict=True``.
+    """
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 5)
+        self.pool1 = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(16, 32, 5)
+        self.pool2 = nn.MaxPool2d(2, 2)
+        self.fc1 = nn.Linear(32 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, "lenet")
+        x = self.pool1(F.relu(self.conv1(x)))
+        x = self.pool2(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def lenet(num_classes: int = 10) -> LeNet:
+    """Build an untrained :class:`LeNet`."""
+    return LeNet(num_classes=num_classes)

@@ -1,0 +1,41 @@
+"""VGG-16 with batch norm, adapted to 32×32 CIFAR-10 inputs."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchvision.models.vgg import cfgs, make_layers
+
+from ._input import check_cifar_input
+
+
+class VGG16CIFAR10(nn.Module):
+    """torchvision's VGG-16-BN ``features`` (same keys as ``vgg16_bn``) and a small head.
+
+    Five max-pools turn a 32×32 image into a 1×1×512 map, so the head is
+    ``Linear(512, 512) → ReLU → Dropout(0.5) → Linear(512, classes)`` (≈15.0 M parameters in all)
+    instead of torchvision's 4096-wide, 134 M-parameter ImageNet head.
+    """
+
+    def __init__(self, num_classes: int = 10, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.features = make_layers(cfgs["D"], batch_norm=True)
+        self.classifier = nn.Sequential(
+            nn.Linear(512, 512),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(512, num_classes),
+        )
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, "vgg16_cifar10")
+        x = self.features(x)
+        return self.classifier(torch.flatten(x, 1))
+
+
+def vgg16_cifar10(num_classes: int = 10) -> VGG16CIFAR10:
+    """Build an untrained :class:`VGG16CIFAR10`."""
+    return VGG16CIFAR10(num_classes=num_classes)

@@ -1,0 +1,371 @@
+"""Train a zoo model with its published recipe: ``python -m zoo.train NAME``.
+
+With no other argument this runs exactly ``zoo.recipes.RECIPES[NAME]`` and, on the same machine type,
+torch version and thread count, writes a safetensors file bit-identical to the published one.
+Checkpoints are written atomically every epoch under ``--output-dir`` (default ``runs/NAME/``);
+``--resume`` continues a killed run to the same result. ``--publish`` exports to ``weights/NAME/`` and
+writes the manifest record; ``--check`` retrains and compares with the published sha256.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, load_cifar10, normalize, random_crop_flip
+from .manifest import WeightsRecord, published_records, write_record
+from .metrics import score
+from .models import build_model
+from .recipes import RECIPES, Recipe, get_recipe
+from .weights import CHECKOUT_WEIGHTS, sha256_file
+
+CHECKPOINT_NAME = "checkpoint.pt"
+WEIGHTS_NAME = "model.safetensors"
+HUB_ORG = "org"
+HUB_REVISION = "v1"
+
+
+@dataclass
+class RunOptions:
+    """How to run a recipe; none of these change the trained weights (except the subsets)."""
+
+    data_dir: Path
+    output_dir: Path
+    resume: bool = False
+    device: str = "cpu"
+    accum_steps: int = 1
+    tensorboard: str | None = None
+    train_subset: int | None = None  # first N training images (tests, quick trials)
+    test_subset: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class RunResult:
+    weights_path: Path
+    sha256: str
+    top1: float
+    per_class: dict[str, float]
+    history: list[dict[str, Any]]
+    wall_time_s: float
+    data_sha256: str
+
+
+def set_determinism(recipe: Recipe) -> None:
+    torch.manual_seed(recipe.seed)
+    torch.set_num_threads(recipe.threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int):
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch + 1,  # +1: no step past the end
+        pct_start=recipe.warmup_fraction, anneal_strategy="linear", cycle_momentum=False)
+    return optimizer, scheduler
+
+
+def make_ema(model: nn.Module, recipe: Recipe):
+    if not recipe.ema_decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay), use_buffers=True)
+
+
+def autocast(device: torch.device, precision: str):
+    if device.type == "cuda":  # AMP on CUDA whatever the recipe says: fp32 there is just slower
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Atomic: a kill at any moment leaves the previous checkpoint or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar) -> tuple[float, float]:
+    """One pass over ``batches`` (a list of (uint8 images, labels)); returns mean loss and accuracy."""
+    total_loss = torch.zeros((), dtype=torch.float64)
+    correct = 0
+    seen = 0
+    for images, labels in batches:
+        optimizer.zero_grad(set_to_none=True)
+        for micro_images, micro_labels in zip(images.chunk(options.accum_steps), labels.chunk(options.accum_steps)):
+            x = normalize(micro_images).to(device, non_blocking=True)
+            y = micro_labels.to(device, non_blocking=True)
+            with autocast(device, recipe.precision):
+                logits = model(x)
+                loss = criterion(logits.float(), y)
+            (loss * (len(y) / len(labels))).backward()
+            total_loss += loss.detach().double().cpu() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+        optimizer.step()
+        scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        bar.update(len(labels))
+        bar.set_postfix(loss=f"{float(total_loss) / seen:.3f}", acc=f"{correct / seen:.3f}")
+    return float(total_loss) / seen, correct / seen
+
+
+def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffle, cut into batches and augment: all randomness of an epoch comes from ``generator``."""
+    order = torch.randperm(len(train), generator=generator)
+    batches = []
+    for start in range(0, len(order), recipe.batch_size):
+        index = order[start:start + recipe.batch_size]
+        images = train.images[index]
+        if recipe.crop_padding or recipe.flip:
+            images = random_crop_flip(images, recipe.crop_padding, generator, flip=recipe.flip)
+        batches.append((images, train.labels[index]))
+    return batches
+
+
+def train(recipe: Recipe, options: RunOptions) -> RunResult:
+    """Run ``recipe``; resumable; returns the final weights file and its test score."""
+    from tqdm.auto import tqdm
+
+    set_determinism(recipe)
+    device = torch.device(options.device)
+    train_split = load_cifar10(options.data_dir, train=True)
+    test_split = load_cifar10(options.data_dir, train=False)
+    data_sha256 = train_split.sha256()
+    if options.train_subset:
+        train_split = train_split.subset(options.train_subset)
+    if options.test_subset:
+        test_split = test_split.subset(options.test_subset)
+
+    model = build_model(recipe.model).to(device, memory_format=torch.channels_last)
+    steps_per_epoch = -(-len(train_split) // recipe.batch_size)
+    optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
+    ema = make_ema(model, recipe)
+    criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    history: list[dict[str, Any]] = []
+    start_epoch, elapsed = 0, 0.0
+
+    options.output_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = options.output_dir / CHECKPOINT_NAME
+    if options.resume and checkpoint_path.is_file():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        if state["recipe"] != recipe.to_dict() or state["subsets"] != [options.train_subset, options.test_subset]:
+            raise SystemExit(f"{checkpoint_path} was written by another recipe or subset; use another --output-dir.")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
+        print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+    elif options.resume:
+        print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
+
+    writer = _tensorboard_writer(options.tensorboard)
+    model.train()
+    for epoch in range(start_epoch, recipe.epochs):
+        started = time.perf_counter()
+        batches = epoch_batches(train_split, recipe, generator)
+        with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
+                  disable=not options.progress, leave=False) as bar:
+            loss, train_acc = train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options,
+                                              device, bar)
+        epoch_time = time.perf_counter() - started
+        elapsed += epoch_time
+        test_top1 = score(ema.module if ema is not None else model, test_split).top1
+        entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
+                 "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
+                 "img_s": round(len(train_split) / epoch_time, 1)}
+        history.append(entry)
+        print(json.dumps(entry), flush=True)
+        if writer is not None:
+            writer.add_scalar("train/loss", loss, epoch + 1)
+            writer.add_scalar("test/top1", test_top1, epoch + 1)
+            writer.add_scalar("lr", entry["lr"], epoch + 1)
+        save_checkpoint(checkpoint_path, {
+            "recipe": recipe.to_dict(), "subsets": [options.train_subset, options.test_subset], "epoch": epoch + 1,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "ema": ema.state_dict() if ema is not None else None, "generator": generator.get_state(),
+            "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed, "history": history,
+        })
+    if writer is not None:
+        writer.close()
+
+    final_model = ema.module if ema is not None else model
+    final = score(final_model, test_split)
+    weights_path = options.output_dir / WEIGHTS_NAME
+    export_safetensors(final_model, recipe, weights_path)
+    (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+    return RunResult(weights_path, sha256_file(weights_path), final.top1, final.per_class, history, elapsed, data_sha256)
+
+
+def export_safetensors(model: nn.Module, recipe: Recipe, path: Path) -> None:
+    """Write the fp32 ``state_dict`` (contiguous, CPU) with fixed metadata, so equal weights give equal bytes."""
+    from safetensors.torch import save_file
+
+    state_dict = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype).contiguous()
+                  for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state_dict, str(tmp), metadata={"model": recipe.model, "recipe_version": str(recipe.version)})
+    os.replace(tmp, path)
+
+
+def _tensorboard_writer(log_dir: str | None):
+    if not log_dir:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as error:
+        raise SystemExit("--tensorboard needs TensorBoard: pip install 'zoo[tensorboard]'") from error
+    return SummaryWriter(log_dir)
+
+
+def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecord:
+    """The manifest record of a finished run (the one record type that loading reads)."""
+    return WeightsRecord(
+        name=recipe.model,
+        repo_id=f"{HUB_ORG}/zoo-{recipe.model.replace('_', '-')}",
+        revision=HUB_REVISION,
+        filename=WEIGHTS_NAME,
+        sha256=result.sha256,
+        file_size=result.weights_path.stat().st_size,
+        num_params=sum(p.numel() for p in build_model(recipe.model).parameters()),
+        metrics={"cifar10_test_top1": result.top1, "cifar10_test_per_class": result.per_class,
+                 "evaluated_on": "all 10,000 CIFAR-10 test images, final epoch, single crop, fp32"},
+        transforms={"mean": list(MEAN), "std": list(STD), "size": 32},
+        categories=CATEGORIES,
+        recipe={
+            "command": command,
+            "settings": recipe.to_dict(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "threads": recipe.threads,
+            "machine": _machine_description(),
+            "train_data_sha256": result.data_sha256,
+            "wall_time_s": round(result.wall_time_s, 1),
+            "history": result.history,
+        },
+    )
+
+
+def _machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} logical CPUs"
+
+
+def publish(recipe: Recipe, result: RunResult, overwrite: bool) -> Path:
+    """Copy the weights to ``weights/NAME/`` and write the manifest record; refuses to replace a published file."""
+    target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
+    if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
+        raise SystemExit(f"{target} is already published with another sha256; pass --overwrite to replace it.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.weights_path, target.with_name(target.name + ".tmp"))
+    os.replace(target.with_name(target.name + ".tmp"), target)
+    write_record(make_record(recipe, result, f"python -m zoo.train {recipe.model}"))
+    return target
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python -m zoo.train lenet                 # the published recipe\n"
+               "  python -m zoo.train lenet --check         # retrain, compare with the published sha256\n"
+               "  python -m zoo.train vgg16_cifar10 --resume  # continue a killed run")
+    parser.add_argument("model", choices=sorted(RECIPES))
+    recipe = parser.add_argument_group("recipe overrides (default: the published recipe)")
+    recipe.add_argument("--epochs", type=int)
+    recipe.add_argument("--batch-size", type=int)
+    recipe.add_argument("--lr", type=float, help="peak learning rate")
+    recipe.add_argument("--weight-decay", type=float)
+    recipe.add_argument("--label-smoothing", type=float)
+    recipe.add_argument("--seed", type=int)
+    recipe.add_argument("--threads", type=int)
+    recipe.add_argument("--precision", choices=["fp32", "bf16"])
+    recipe.add_argument("--ema-decay", type=float)
+    run = parser.add_argument_group("run")
+    run.add_argument("--data-dir", type=Path, help=f"CIFAR-10 root (default: $ZOO_DATA_DIR or {default_data_dir()})")
+    run.add_argument("--download", action="store_true", help="fetch CIFAR-10 with torchvision first (internet)")
+    run.add_argument("--output-dir", type=Path, help="checkpoints and final weights (default: runs/NAME/)")
+    run.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.pt")
+    run.add_argument("--device", default="cpu", help="cpu, cuda or mps (AMP on CUDA)")
+    run.add_argument("--accum-steps", type=int, default=1,
+                     help="split each batch into N micro-batches (gradient accumulation; same recipe, less memory)")
+    run.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard curves to DIR")
+    run.add_argument("--train-subset", type=int, help="train on the first N images only (quick trials, tests)")
+    run.add_argument("--test-subset", type=int, help="score on the first N test images only")
+    run.add_argument("--no-progress", action="store_true", help="no tqdm bar (log lines only)")
+    out = parser.add_argument_group("publishing")
+    mode = out.add_mutually_exclusive_group()
+    mode.add_argument("--publish", action="store_true", help="export to weights/NAME/ and write the manifest record")
+    mode.add_argument("--check", action="store_true",
+                      help="retrain with the published recipe; exit 0 only if the sha256 equals the published one")
+    out.add_argument("--overwrite", action="store_true", help="with --publish: replace an existing published file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    recipe = get_recipe(args.model).with_overrides(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads, precision=args.precision,
+        ema_decay=args.ema_decay)
+    if args.accum_steps < 1 or recipe.batch_size % args.accum_steps:
+        raise SystemExit(f"--accum-steps must divide the batch size {recipe.batch_size}")
+    data_dir = args.data_dir or default_data_dir()
+    if args.download:
+        download_cifar10(data_dir)
+    if args.check and (recipe != get_recipe(args.model) or args.train_subset or args.test_subset):
+        raise SystemExit("--check retrains the published recipe: drop the recipe overrides and subsets")
+    output_dir = args.output_dir or Path("runs") / args.model
+    scratch = None
+    if args.check and not args.output_dir:
+        scratch = tempfile.TemporaryDirectory(prefix=f"zoo-check-{args.model}-")
+        output_dir = Path(scratch.name)
+    options = RunOptions(data_dir=data_dir, output_dir=output_dir, resume=args.resume, device=args.device,
+                         accum_steps=args.accum_steps, tensorboard=args.tensorboard, train_subset=args.train_subset,
+                         test_subset=args.test_subset, progress=not args.no_progress)
+    try:
+        result = train(recipe, options)
+    except DataError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"{recipe.model}: top-1 {result.top1:.4f} on {args.test_subset or 10000} test images, "
+          f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
+    if args.check:
+        published = published_records().get(args.model)
+        expected = published.sha256 if published else "(none published)"
+        print(f"new       sha256 {result.sha256}\npublished sha256 {expected}")
+        equal = result.sha256 == expected
+        print("bit-identical: yes" if equal else "bit-identical: NO")
+        return 0 if equal else 1
+    if args.publish:
+        target = publish(recipe, result, args.overwrite)
+        print(f"published {target} and its manifest record")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
