@@ -109,7 +109,7 @@ def test_importing_hubconf_does_no_network_and_no_hub_import(repo_archive, tmp_p
 import json, sys, time
 t = time.perf_counter(); import torch; t_torch = time.perf_counter() - t
 t = time.perf_counter(); import hubconf; t_hubconf = time.perf_counter() - t
-print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", "httpx", "requests") if m in sys.modules),
+print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", "httpx", "requests", "torchvision") if m in sys.modules),
                   "import_torch_s": t_torch, "import_hubconf_s": t_hubconf}))
 """
     run = run_python(code, repo_archive, {"HF_ENDPOINT": "http://127.0.0.1:9"})

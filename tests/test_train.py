@@ -75,3 +75,18 @@ def test_missing_data_is_a_clear_error(tmp_path):
     assert run.returncode != 0
     assert f"no CIFAR-10 found in {tmp_path}" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick"])
+def test_published_recipe_reproduces_the_published_bytes(name, data_dir, published):
+    """The zoo's central promise, in full: minutes per model, so only in CI or with ZOO_RUN_SLOW=1."""
+    if os.environ.get("CI", "").lower() != "true" and os.environ.get("ZOO_RUN_SLOW") != "1":
+        pytest.skip("full retraining: runs in CI, or set ZOO_RUN_SLOW=1")
+    if name not in published:
+        pytest.skip(f"{name} is not published")
+    run = subprocess.run([sys.executable, "-m", "zoo.train", name, "--check", "--no-progress", "--data-dir", str(data_dir)],
+                         capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert f"new       sha256 {published[name].sha256}" in run.stdout
+    assert "bit-identical: yes" in run.stdout

@@ -43,8 +43,9 @@ RECIPES: dict[str, Recipe] = {
     # 82.2 % in ~5 min on 2 CPU cores: light augmentation (2-pixel crops) suits LeNet's small capacity.
     "lenet": Recipe(model="lenet", version=1, epochs=60, batch_size=256, lr=0.1, weight_decay=5e-4,
                     label_smoothing=0.1, crop_padding=2, precision="bf16"),
-    "cifar_quick": Recipe(model="cifar_quick", version=1, epochs=50, batch_size=256, lr=0.05, weight_decay=5e-4,
-                          label_smoothing=0.1, crop_padding=4, precision="bf16"),
+    # Without activations the net underfits (train 80.5 %, test 79.7 % with 4-pixel crops, 50 epochs): lighter crops.
+    "cifar_quick": Recipe(model="cifar_quick", version=1, epochs=60, batch_size=256, lr=0.05, weight_decay=5e-4,
+                          label_smoothing=0.1, crop_padding=2, precision="bf16"),
     "vgg16_cifar10": Recipe(model="vgg16_cifar10", version=1, epochs=35, batch_size=256, lr=0.1,
                             weight_decay=5e-4, label_smoothing=0.1, precision="bf16"),
 }

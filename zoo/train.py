@@ -189,7 +189,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                                               device, bar)
         epoch_time = time.perf_counter() - started
         elapsed += epoch_time
-        test_top1 = score(ema.module if ema is not None else model, test_split).top1
+        # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
+        test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
         entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
                  "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
                  "img_s": round(len(train_split) / epoch_time, 1)}
@@ -223,7 +224,8 @@ def export_safetensors(model: nn.Module, recipe: Recipe, path: Path) -> None:
     state_dict = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype).contiguous()
                   for k, v in model.state_dict().items()}
     tmp = path.with_name(path.name + ".tmp")
-    save_file(state_dict, str(tmp), metadata={"model": recipe.model, "recipe_version": str(recipe.version)})
+    # One metadata key only: safetensors writes the metadata map in hash order, which varies between processes.
+    save_file(state_dict, str(tmp), metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
     os.replace(tmp, path)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models.vgg import cfgs, make_layers
 
 from ._input import check_cifar_input
 
@@ -18,6 +17,9 @@ class VGG16CIFAR10(nn.Module):
 
     def __init__(self, num_classes: int = 10, dropout: float = 0.5) -> None:
         super().__init__()
+        # Imported here, not at module level: torchvision costs ~1 s to import and `import hubconf` must stay cheap.
+        from torchvision.models.vgg import cfgs, make_layers
+
         self.features = make_layers(cfgs["D"], batch_norm=True)
         self.classifier = nn.Sequential(
             nn.Linear(512, 512),

@@ -1,0 +1,78 @@
+"""Time `import hubconf` and a `pretrained=True` load, cold (download from a loopback Hub) and warm.
+
+    python benchmarks/hub_load.py [--model lenet] [--repeat 5]
+
+The repo is exported with `git archive HEAD` (what Torch Hub downloads: no weights/), and the published
+weights are served from the checkout's weights/ by the loopback Hub of tests/loopback_hub.py.
+Each measurement runs in a fresh interpreter; medians of --repeat runs are printed as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
+
+from loopback_hub import LoopbackHub  # noqa: E402
+from zoo.manifest import published_records  # noqa: E402
+
+PROBE = """
+import json, time
+t0 = time.perf_counter(); import torch; t1 = time.perf_counter()
+import hubconf; t2 = time.perf_counter()
+model = torch.hub.load({repo!r}, {model!r}, source="local", pretrained=True, trust_repo=True); t3 = time.perf_counter()
+print(json.dumps({{"import_torch_s": t1 - t0, "import_hubconf_s": t2 - t1, "load_s": t3 - t2}}))
+"""
+
+
+def probe(repo: Path, model: str, env: dict[str, str]) -> dict[str, float]:
+    run = subprocess.run([sys.executable, "-c", PROBE.format(repo=str(repo), model=model)], cwd=repo,
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="lenet")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    record = published_records()[args.model]
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        archive = scratch / "repo"
+        archive.mkdir()
+        subprocess.run(["git", "archive", "-o", str(scratch / "repo.tar"), "HEAD"], cwd=REPO, check=True)
+        with tarfile.open(scratch / "repo.tar") as tar:
+            tar.extractall(archive, filter="data")
+        served = scratch / "hub" / record.repo_id
+        served.mkdir(parents=True)
+        shutil.copyfile(REPO / "weights" / record.name / record.filename, served / record.filename)
+        hub = LoopbackHub(scratch / "hub")
+        cold, warm = [], []
+        try:
+            for i in range(args.repeat):
+                env = {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(scratch / f"hf{i}"), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+                cold.append(probe(archive, args.model, env))
+                warm.append(probe(archive, args.model, env))
+        finally:
+            hub.close()
+    median = lambda runs, key: round(statistics.median(r[key] for r in runs), 4)  # noqa: E731
+    print(json.dumps({
+        "model": args.model, "repeat": args.repeat,
+        "import_torch_s": median(warm, "import_torch_s"), "import_hubconf_s": median(warm, "import_hubconf_s"),
+        "cold_s": median(cold, "load_s"), "warm_s": median(warm, "load_s"),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

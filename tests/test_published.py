@@ -1,0 +1,59 @@
+"""The published checkpoints: the manifest tells the truth about every file and every number."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import zoo
+from zoo.data import CATEGORIES, MEAN, STD
+from zoo.manifest import MANIFEST_NAME, PACKAGE_MANIFEST
+from zoo.metrics import score
+from zoo.weights import CHECKOUT_WEIGHTS, sha256_file
+
+from conftest import REPO
+
+
+def test_root_and_package_manifests_are_identical():
+    assert (REPO / MANIFEST_NAME).read_bytes() == PACKAGE_MANIFEST.read_bytes()
+    document = json.loads(PACKAGE_MANIFEST.read_text())
+    assert set(document["models"]) <= set(zoo.list_models())
+
+
+def test_every_record_describes_its_file(published):
+    for name, record in published.items():
+        path = CHECKOUT_WEIGHTS / name / record.filename
+        assert sha256_file(path) == record.sha256
+        assert path.stat().st_size == record.file_size
+        assert record.num_params == sum(p.numel() for p in zoo.get_model(name).parameters())
+        assert record.categories == CATEGORIES
+        assert record.mean == MEAN and record.std == STD
+        assert len(record.revision) > 0 and record.repo_id.count("/") == 1
+        assert 0.1 < record.top1 <= 1
+        assert record.recipe["command"] == f"python -m zoo.train {name}"
+        assert record.recipe["history"][-1]["epoch"] == record.recipe["settings"]["epochs"]
+
+
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+def test_published_checkpoint_scores_its_manifest_figure(name, published, test_split):
+    if name not in published:
+        pytest.skip(f"{name} is not published yet")
+    record = published[name]
+    model = zoo.get_model(name, pretrained=True)
+    result = score(model, test_split)
+    assert result.count == 10_000
+    assert result.top1 == record.top1
+    assert result.per_class == record.metrics["cifar10_test_per_class"]
+
+
+def test_transforms_preset_turns_a_pil_image_into_the_training_normalisation(published, test_split):
+    from PIL import Image
+
+    record = published[sorted(published)[0]]
+    image = test_split.images[0]
+    pil = Image.fromarray(image.permute(1, 2, 0).numpy())
+    expected = (image.float() / 255 - torch.tensor(MEAN).view(3, 1, 1)) / torch.tensor(STD).view(3, 1, 1)
+    assert torch.allclose(record.transforms_preset()(pil), expected, atol=1e-6)
+    big = pil.resize((96, 96))
+    assert record.transforms_preset()(big).shape == (3, 32, 32)
