@@ -57,3 +57,20 @@ def test_transforms_preset_turns_a_pil_image_into_the_training_normalisation(pub
     assert torch.allclose(record.transforms_preset()(pil), expected, atol=1e-6)
     big = pil.resize((96, 96))
     assert record.transforms_preset()(big).shape == (3, 32, 32)
+
+
+def test_installed_package_finds_its_manifest_from_any_directory(tmp_path, published):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import missing
+
+    code = "import json, zoo; print(json.dumps({'file': zoo.__file__, 'published': zoo.list_models(pretrained=True)}))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    if run.returncode != 0:
+        missing(f"zoo is not installed (pip install .): {run.stderr.strip().splitlines()[-1]}")
+    result = json.loads(run.stdout)
+    if Path(result["file"]).resolve().is_relative_to(REPO):
+        pytest.skip("zoo is installed in editable mode from this checkout")
+    assert result["published"] == sorted(published)

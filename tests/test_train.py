@@ -90,3 +90,15 @@ def test_published_recipe_reproduces_the_published_bytes(name, data_dir, publish
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"new       sha256 {published[name].sha256}" in run.stdout
     assert "bit-identical: yes" in run.stdout
+
+
+def test_tensorboard_curves_are_written(data_dir, tmp_path):
+    pytest.importorskip("tensorboard", reason="pip install 'zoo[tensorboard]'")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    subprocess.run([sys.executable, "-m", "zoo.train", "lenet", "--epochs", "2", "--train-subset", "1000",
+                    "--test-subset", "500", "--no-progress", "--data-dir", str(data_dir), "--output-dir",
+                    str(tmp_path), "--tensorboard", str(tmp_path / "tb")], check=True, capture_output=True)
+    events = EventAccumulator(str(tmp_path / "tb")).Reload()
+    assert set(events.Tags()["scalars"]) == {"train/loss", "test/top1", "lr"}
+    assert [e.step for e in events.Scalars("test/top1")] == [1, 2]

@@ -1,0 +1,52 @@
+"""python -m zoo.evaluate, and reading users' checkpoint files safely."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import zoo
+from zoo.weights import read_state_dict_file
+
+
+def evaluate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zoo.evaluate", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_evaluate_scores_the_published_checkpoint_on_the_full_test_set(published, data_dir):
+    name = sorted(published)[0]
+    run = evaluate(name, "--data-dir", str(data_dir), "--json", "--flip-tta")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["images"] == 10_000 and report["checkpoint"] == "published"
+    assert report["top1"] == published[name].top1
+    assert report["per_class"] == published[name].metrics["cifar10_test_per_class"]
+    assert 0.1 < report["top1_flip_tta"] <= 1
+
+
+def test_evaluate_scores_a_tutorial_pth_state_dict(tmp_path, data_dir, published):
+    name = sorted(published)[0]
+    path = tmp_path / "tutorial.pth"
+    torch.save(zoo.get_model(name, pretrained=True).state_dict(), path)
+    run = evaluate(name, "--checkpoint", str(path), "--data-dir", str(data_dir), "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["top1"] == published[name].top1
+
+
+def test_whole_pickled_model_is_refused_with_how_to_resave(tmp_path):
+    path = tmp_path / "whole_model.pth"
+    torch.save(zoo.lenet(), path)  # the tutorials' "method 1"
+    with pytest.raises(ValueError, match=r"not unpickled.*torch.save\(model.state_dict\(\), 'model.pth'\)"):
+        read_state_dict_file(path)
+
+
+def test_safetensors_file_is_read(tmp_path):
+    from safetensors.torch import save_file
+
+    state_dict = zoo.lenet().state_dict()
+    save_file(state_dict, str(tmp_path / "m.safetensors"))
+    loaded = read_state_dict_file(tmp_path / "m.safetensors")
+    assert all(torch.equal(loaded[k], v) for k, v in state_dict.items())
