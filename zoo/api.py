@@ -1,6 +1,7 @@
 """Public entry points: build a model, optionally with its published, sha256-verified weights."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -8,7 +9,7 @@ from torch import nn
 
 from .manifest import WeightsRecord, published_records
 from .models import ARCHITECTURES, build_model
-from .weights import load_state_dict
+from .weights import load_state_dict, read_state_dict_file
 
 
 def list_models(pretrained: bool = False) -> list[str]:
@@ -29,14 +30,21 @@ def get_weights(name: str) -> WeightsRecord:
     return records[name]
 
 
-def get_model(name: str, pretrained: bool = False, *, num_classes: int = 10, device: str | torch.device | None = None,
-              map_location: str | torch.device | None = None) -> nn.Module:
+def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike | None = None, num_classes: int = 10,
+              device: str | torch.device | None = None, map_location: str | torch.device | None = None) -> nn.Module:
     """Build model ``name``; with ``pretrained=True`` load its published weights (sha256 checked) and ``eval()`` it.
 
-    ``device`` (alias ``map_location``) places the model; CPU by default.
+    ``weights`` loads your own file instead: safetensors, or a tutorial ``torch.save(model.state_dict(), PATH)``
+    (read with ``weights_only=True``), strict key matching. ``device`` (alias ``map_location``) places the model.
     """
     _check_name(name)
     device = torch.device(device or map_location or "cpu")
+    if weights is not None:
+        if pretrained:
+            raise ValueError("pass either pretrained=True (the published weights) or weights=PATH (your file), not both")
+        model = build_model(name, num_classes=num_classes)
+        model.load_state_dict(read_state_dict_file(weights), strict=True)
+        return model.to(device).eval()
     if not pretrained:
         return build_model(name, num_classes=num_classes).to(device)
     record = get_weights(name)
@@ -74,6 +82,7 @@ def _docstring(name: str, summary: str) -> str:
         pretrained: load the published safetensors weights (sha256-verified on every load) and return the model in
             ``eval()`` mode. Weights come from $ZOO_WEIGHTS_DIR, the checkout's weights/ folder, or the Hugging
             Face Hub (cache, HF_ENDPOINT mirrors and HF_HUB_OFFLINE honoured).
+        weights: path of your own safetensors or state_dict ``.pth`` file to load instead (e.g. a tutorial's).
         num_classes: output classes of a fresh model (pretrained weights have 10).
         device: where to put the model (alias ``map_location``); CPU by default.
     """

@@ -1,24 +1,57 @@
-"""The ``zoo`` command line: ``python -m zoo list | download NAME... | demo``."""
+"""The ``zoo`` command line (also ``python -m zoo``): thin wrappers over the modules."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
+from . import evaluate, predict, train
 from .api import get_model, get_weights, list_models
 from .data import CATEGORIES, DataError, load_cifar10
+from .manifest import WeightsRecord
 from .metrics import predict_classes
-from .weights import resolve, verified_bytes
+from .weights import local_candidates, resolve, verified_bytes
+
+EXAMPLES = """examples:
+  zoo list                                   models, parameters, top-1, size, cached?
+  zoo info lenet                             the published record (JSON)
+  zoo download lenet cifar_quick             cache the weights for offline use
+  zoo predict photo.jpg --model lenet        classify your own pictures
+  zoo evaluate lenet                         score on the CIFAR-10 test set
+  zoo train lenet --check                    retrain, compare with the published bytes
+  HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
+run `zoo COMMAND --help` for a command's options"""
+
+# Commands whose parser lives in their own module: `zoo train ...` is `python -m zoo.train ...`.
+DELEGATED = {"train": train.main, "evaluate": evaluate.main, "predict": predict.main}
+
+
+def where_cached(record: WeightsRecord) -> str:
+    """Where a copy already is, without any network request: a local folder, the Hub cache, or nowhere."""
+    for candidate in local_candidates(record):
+        if candidate.is_file():
+            return str(candidate.parent)
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(record.repo_id, record.filename, revision=record.revision)
+    return "hub cache" if isinstance(cached, str) else "no"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    print(f"{'model':<15} {'params':>11} {'top-1':>7}  sha256")
+    print(f"{'model':<15} {'params':>11} {'top-1':>7} {'size':>9}  cached")
     for name in list_models():
         try:
             record = get_weights(name)
         except ValueError:
-            print(f"{name:<15} {'':>11} {'-':>7}  (no published weights)")
+            print(f"{name:<15} {'':>11} {'-':>7} {'-':>9}  (no published weights)")
             continue
-        print(f"{name:<15} {record.num_params:>11,} {record.top1:>7.2%}  {record.sha256[:16]}…")
+        print(f"{name:<15} {record.num_params:>11,} {record.top1:>7.2%} {record.file_size / 1e6:>7.2f}MB  "
+              f"{where_cached(record)}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    print(json.dumps({"name": args.model, **get_weights(args.model).to_dict()}, indent=2))
     return 0
 
 
@@ -52,22 +85,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo", description="CIFAR-10 model zoo",
-                                     epilog="examples:\n  zoo list\n  zoo download lenet cifar_quick\n  HF_HUB_OFFLINE=1 zoo demo --images 4",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="models, parameters, published top-1").set_defaults(run=cmd_list)
+    parser = argparse.ArgumentParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.",
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("list", help="models, parameters, top-1, file size, cached?").set_defaults(run=cmd_list)
+    info = commands.add_parser("info", help="the published record of a model (JSON)")
+    info.add_argument("model", choices=list_models(pretrained=True))
+    info.set_defaults(run=cmd_info)
     download = commands.add_parser("download", help="fetch published weights for offline use, verified")
-    download.add_argument("models", nargs="+", metavar="NAME")
+    download.add_argument("models", nargs="+", metavar="NAME", choices=list_models(pretrained=True))
     download.set_defaults(run=cmd_download)
     demo = commands.add_parser("demo", help="load the published models and classify a few test images")
     demo.add_argument("--images", type=int, default=8)
     demo.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
     demo.set_defaults(run=cmd_demo)
+    for name, summary in (("train", "train a model with its recipe (python -m zoo.train)"),
+                          ("evaluate", "score a checkpoint on the CIFAR-10 test set (python -m zoo.evaluate)"),
+                          ("predict", "classify your own pictures (python -m zoo.predict)")):
+        commands.add_parser(name, help=summary, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        return DELEGATED[argv[0]](argv[1:], prog=f"zoo {argv[0]}")
     args = build_parser().parse_args(argv)
     return args.run(args)
 

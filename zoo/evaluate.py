@@ -13,9 +13,9 @@ from .models import ARCHITECTURES
 from .weights import read_state_dict_file
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m zoo.evaluate") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m zoo.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python -m zoo.evaluate lenet\n"
                "  python -m zoo.evaluate lenet --checkpoint runs/lenet/model.safetensors --json")
     parser.add_argument("model", choices=sorted(ARCHITECTURES))
@@ -26,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m zoo.evaluate") -> int:
+    args = build_parser(prog).parse_args(argv)
     model = get_model(args.model, pretrained=args.checkpoint is None)
     if args.checkpoint is not None:
         model.load_state_dict(read_state_dict_file(args.checkpoint), strict=True)

@@ -24,11 +24,12 @@ import torch
 from torch import nn
 
 from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, load_cifar10, normalize, random_crop_flip
-from .manifest import WeightsRecord, published_records, write_record
+from .distributed import Ranks, init_from_env, shutdown
+from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
 from .metrics import score
 from .models import build_model
 from .recipes import RECIPES, Recipe, get_recipe
-from .weights import CHECKOUT_WEIGHTS, sha256_file
+from .weights import CHECKOUT_WEIGHTS, sha256_bytes, sha256_file
 
 CHECKPOINT_NAME = "checkpoint.pt"
 WEIGHTS_NAME = "model.safetensors"
@@ -62,9 +63,10 @@ class RunResult:
     data_sha256: str
 
 
-def set_determinism(recipe: Recipe) -> None:
+def set_determinism(recipe: Recipe, ranks: Ranks) -> None:
     torch.manual_seed(recipe.seed)
-    torch.set_num_threads(recipe.threads)
+    # Under torchrun the processes of one machine share its cores.
+    torch.set_num_threads(max(1, recipe.threads // ranks.local_world_size))
     torch.use_deterministic_algorithms(True)
 
 
@@ -98,12 +100,14 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar) -> tuple[float, float]:
-    """One pass over ``batches`` (a list of (uint8 images, labels)); returns mean loss and accuracy."""
+def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
+                    ranks: Ranks) -> tuple[float, float]:
+    """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy."""
     total_loss = torch.zeros((), dtype=torch.float64)
     correct = 0
     seen = 0
     for images, labels in batches:
+        images, labels = ranks.shard(images), ranks.shard(labels)
         optimizer.zero_grad(set_to_none=True)
         for micro_images, micro_labels in zip(images.chunk(options.accum_steps), labels.chunk(options.accum_steps)):
             x = normalize(micro_images).to(device, non_blocking=True)
@@ -119,9 +123,10 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
         scheduler.step()
         if ema is not None:
             ema.update_parameters(model)
-        bar.update(len(labels))
+        bar.update(len(labels) * ranks.world_size)
         bar.set_postfix(loss=f"{float(total_loss) / seen:.3f}", acc=f"{correct / seen:.3f}")
-    return float(total_loss) / seen, correct / seen
+    total, correct, seen = ranks.sum(float(total_loss), correct, seen)
+    return total / seen, correct / seen
 
 
 def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -141,8 +146,11 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     """Run ``recipe``; resumable; returns the final weights file and its test score."""
     from tqdm.auto import tqdm
 
-    set_determinism(recipe)
+    ranks = init_from_env(torch.device(options.device).type)
+    set_determinism(recipe, ranks)
     device = torch.device(options.device)
+    if device.type == "cuda" and ranks.enabled:
+        device = torch.device("cuda", ranks.local_rank)
     train_split = load_cifar10(options.data_dir, train=True)
     test_split = load_cifar10(options.data_dir, train=False)
     data_sha256 = train_split.sha256()
@@ -152,6 +160,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         test_split = test_split.subset(options.test_subset)
 
     model = build_model(recipe.model).to(device, memory_format=torch.channels_last)
+    # Under torchrun, DDP averages the gradients of the ranks' shards: the global batch is recipe.batch_size.
+    net = torch.nn.parallel.DistributedDataParallel(model) if ranks.enabled else model
     steps_per_epoch = -(-len(train_split) // recipe.batch_size)
     optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
     ema = make_ema(model, recipe)
@@ -160,7 +170,9 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     history: list[dict[str, Any]] = []
     start_epoch, elapsed = 0, 0.0
 
-    options.output_dir.mkdir(parents=True, exist_ok=True)
+    if ranks.is_main:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+    ranks.barrier()
     checkpoint_path = options.output_dir / CHECKPOINT_NAME
     if options.resume and checkpoint_path.is_file():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
@@ -174,21 +186,24 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
-        print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
-    elif options.resume:
+        if ranks.is_main:
+            print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+    elif options.resume and ranks.is_main:
         print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
 
-    writer = _tensorboard_writer(options.tensorboard)
+    writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
     model.train()
     for epoch in range(start_epoch, recipe.epochs):
         started = time.perf_counter()
         batches = epoch_batches(train_split, recipe, generator)
         with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
-                  disable=not options.progress, leave=False) as bar:
-            loss, train_acc = train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options,
-                                              device, bar)
+                  disable=not (options.progress and ranks.is_main), leave=False) as bar:
+            loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
+                                              device, bar, ranks)
         epoch_time = time.perf_counter() - started
         elapsed += epoch_time
+        if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
+            continue
         # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
         test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
         entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
@@ -210,23 +225,26 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         writer.close()
 
     final_model = ema.module if ema is not None else model
-    final = score(final_model, test_split)
     weights_path = options.output_dir / WEIGHTS_NAME
-    export_safetensors(final_model, recipe, weights_path)
+    if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
+        print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
+        shutdown(ranks)
+        raise SystemExit(0)
+    final = score(final_model, test_split)
+    atomic_write_bytes(weights_path, safetensors_bytes(final_model, recipe))
     (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+    shutdown(ranks)
     return RunResult(weights_path, sha256_file(weights_path), final.top1, final.per_class, history, elapsed, data_sha256)
 
 
-def export_safetensors(model: nn.Module, recipe: Recipe, path: Path) -> None:
-    """Write the fp32 ``state_dict`` (contiguous, CPU) with fixed metadata, so equal weights give equal bytes."""
-    from safetensors.torch import save_file
+def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
+    """The fp32 ``state_dict`` (contiguous, CPU) as safetensors with fixed metadata: equal weights, equal bytes."""
+    from safetensors.torch import save
 
     state_dict = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype).contiguous()
                   for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
     # One metadata key only: safetensors writes the metadata map in hash order, which varies between processes.
-    save_file(state_dict, str(tmp), metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
-    os.replace(tmp, path)
+    return save(state_dict, metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
 
 
 def _tensorboard_writer(log_dir: str | None):
@@ -291,9 +309,9 @@ def publish(recipe: Recipe, result: RunResult, overwrite: bool) -> Path:
     return target
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m zoo.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python -m zoo.train lenet                 # the published recipe\n"
                "  python -m zoo.train lenet --check         # retrain, compare with the published sha256\n"
                "  python -m zoo.train vgg16_cifar10 --resume  # continue a killed run")
@@ -329,8 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> int:
+    args = build_parser(prog).parse_args(argv)
     recipe = get_recipe(args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads, precision=args.precision,

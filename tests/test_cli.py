@@ -1,0 +1,97 @@
+"""The zoo command line: predict on real image files of every kind, list, info, download, delegation."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import zoo
+from zoo.metrics import predict_classes
+
+
+def zoo_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def image_files(tmp_path_factory, test_split):
+    """Real CIFAR-10 test pictures written the ways users have them, plus two bad files."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("images")
+    pictures = [Image.fromarray(test_split.images[i].permute(1, 2, 0).numpy()) for i in range(5)]
+    files = {
+        "exact.png": pictures[0],
+        "big.jpg": pictures[1].resize((224, 160), Image.BICUBIC),
+        "gray.png": pictures[2].convert("L"),
+        "rgba.png": pictures[3].convert("RGBA"),
+        "palette.png": pictures[4].convert("P"),
+    }
+    for name, picture in files.items():
+        picture.save(folder / name, quality=95) if name.endswith(".jpg") else picture.save(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+def test_predict_json_for_every_kind_of_image_and_errors_for_bad_files(image_files, published, test_split):
+    name = sorted(published)[0]
+    names = ["exact.png", "big.jpg", "gray.png", "rgba.png", "palette.png", "notes.txt", "missing.png"]
+    run = zoo_cli("predict", *(str(image_files / n) for n in names), "--model", name, "--topk", "3", "--json")
+    assert run.returncode == 1, "a failed file makes the exit code non-zero"
+    assert f"error: {image_files / 'notes.txt'}: not an image Pillow can read" in run.stderr
+    assert f"error: {image_files / 'missing.png'}: no such file" in run.stderr
+    results = json.loads(run.stdout)
+    assert [r["file"] for r in results] == [str(image_files / n) for n in names[:5]]
+    for result in results:
+        assert len(result["top"]) == 3
+        probs = [t["prob"] for t in result["top"]]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+        assert all(t["label"] in zoo.get_weights(name).categories for t in result["top"])
+    # the exact 32x32 PNG goes through the same numbers as the tensor path
+    model = zoo.get_model(name, pretrained=True)
+    expected = zoo.get_weights(name).categories[int(predict_classes(model, test_split.images[:1])[0])]
+    assert results[0]["top"][0]["label"] == expected
+
+
+def test_predict_text_output(image_files, published):
+    name = sorted(published)[0]
+    run = zoo_cli("predict", str(image_files / "exact.png"), "--model", name, "--topk", "2")
+    assert run.returncode == 0, run.stderr
+    line = run.stdout.strip()
+    assert line.startswith(f"{image_files / 'exact.png'}: ") and line.count("%") == 2
+
+
+def test_list_info_download(published, tmp_path):
+    listing = zoo_cli("list")
+    assert listing.returncode == 0, listing.stderr
+    for name, record in published.items():
+        assert f"{record.top1:.2%}" in next(l for l in listing.stdout.splitlines() if l.startswith(name))
+    name = sorted(published)[0]
+    info = json.loads(zoo_cli("info", name).stdout)
+    assert info["sha256"] == published[name].sha256 and info["name"] == name
+    download = zoo_cli("download", name)
+    assert download.returncode == 0 and "sha256 verified" in download.stdout
+    unknown = zoo_cli("info", "resnet50")
+    assert unknown.returncode == 2 and "invalid choice: 'resnet50'" in unknown.stderr
+
+
+def test_subcommands_delegate_to_their_modules():
+    for command, flag in (("train", "--check"), ("evaluate", "--flip-tta"), ("predict", "--topk")):
+        run = zoo_cli(command, "--help")
+        assert run.returncode == 0 and f"usage: zoo {command}" in run.stdout and flag in run.stdout
+    assert "examples:" in zoo_cli("--help").stdout
+
+
+def test_weights_argument_loads_a_tutorial_state_dict(tmp_path, published):
+    name = sorted(published)[0]
+    model = zoo.get_model(name, pretrained=True)
+    torch.save(model.state_dict(), tmp_path / "tutorial.pth")
+    loaded = zoo.get_model(name, weights=tmp_path / "tutorial.pth")
+    assert not loaded.training
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(loaded(x), model(x))
+    with pytest.raises(ValueError, match="not both"):
+        zoo.get_model(name, pretrained=True, weights=tmp_path / "tutorial.pth")
