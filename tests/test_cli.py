@@ -79,7 +79,7 @@ def test_list_info_download(published, tmp_path):
 
 
 def test_subcommands_delegate_to_their_modules():
-    for command, flag in (("train", "--check"), ("evaluate", "--flip-tta"), ("predict", "--topk")):
+    for command, flag in (("train", "--check"), ("evaluate", "--flip-tta"), ("predict", "--topk"), ("card", "--output-dir")):
         run = zoo_cli(command, "--help")
         assert run.returncode == 0 and f"usage: zoo {command}" in run.stdout and flag in run.stdout
     assert "examples:" in zoo_cli("--help").stdout

@@ -1,0 +1,196 @@
+"""Model cards: ``python -m zoo.card NAME`` writes ``weights/NAME/README.md`` and its two figures.
+
+The card follows the Hugging Face Hub's model-card format (YAML metadata, then Markdown). Its numbers come
+from the manifest record; the confusion matrix from scoring the published file on the CIFAR-10 test set;
+the training curves from the per-epoch log the trainer stored in the record. Needs matplotlib
+(``pip install 'zoo[plots]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .api import get_model, get_weights
+from .data import DataError, load_cifar10
+from .manifest import WeightsRecord
+from .metrics import score
+from .weights import CHECKOUT_WEIGHTS
+
+CONFUSION_PNG = "confusion_matrix.png"
+CURVES_PNG = "training_curves.png"
+DESCRIPTIONS = {
+    "lenet": "LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + max-pool, "
+             "then 800→120→84→10 with ReLU.",
+    "cifar_quick": "The tutorials' \"CIFAR-10 quick\" net: conv(5×5, pad 2) 3→32, 32→32, 32→64, each followed by "
+                   "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).",
+    "vgg16_cifar10": "VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features and a 512→512→10 head.",
+}
+
+
+def render_card(record: WeightsRecord, confusion: list[list[int]]) -> str:
+    """The Markdown text of the card (deterministic for a record and a confusion matrix)."""
+    settings = record.recipe["settings"]
+    per_class = record.metrics["cifar10_test_per_class"]
+    rows = "\n".join(f"| {name} | {per_class[name]:.1%} | {confusion[i][i]} / {sum(confusion[i])} |"
+                     for i, name in enumerate(record.categories))
+    recipe_rows = "\n".join(f"| `{k}` | {v} |" for k, v in settings.items() if k != "model")
+    return f"""---
+library_name: pytorch
+license: {record.license.lower()}
+tags:
+- image-classification
+- cifar10
+- safetensors
+- torch-hub
+datasets:
+- cifar10
+metrics:
+- accuracy
+model-index:
+- name: {record.name}
+  results:
+  - task:
+      type: image-classification
+      name: Image Classification
+    dataset:
+      name: CIFAR-10
+      type: cifar10
+      split: test
+    metrics:
+    - type: accuracy
+      value: {record.top1}
+      name: Top-1 accuracy (final epoch, all 10,000 test images)
+---
+
+# `{record.name}` — CIFAR-10
+
+{DESCRIPTIONS[record.name]} {record.num_params:,} parameters; `{record.filename}` is {record.file_size:,} bytes,
+sha256 `{record.sha256}`.
+
+## Load it
+
+```python
+import torch
+model = torch.hub.load("org/zoo", "{record.name}", pretrained=True)   # Torch Hub
+
+import zoo                                                          # pip install zoo
+model = zoo.get_model("{record.name}", pretrained=True)
+preprocess = zoo.get_weights("{record.name}").transforms_preset()   # PIL image → normalised tensor
+
+from huggingface_hub import hf_hub_download                         # the file alone
+path = hf_hub_download("{record.repo_id}", "{record.filename}", revision="{record.revision}")
+```
+
+Input: RGB 32×32, scaled to [0, 1], normalised with mean {tuple(record.mean)} and std {tuple(record.std)}.
+Every `zoo` load checks the sha256 above before parsing the file.
+
+## Results
+
+Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final epoch, single crop, fp32;
+`python -m zoo.evaluate {record.name}`).
+
+| class | accuracy | correct |
+|---|---:|---:|
+{rows}
+
+![Confusion matrix]({CONFUSION_PNG})
+
+![Training curves]({CURVES_PNG})
+
+## Training
+
+`{record.recipe["command"]}` regenerates this file bit for bit on the same machine type with the same torch
+version and thread count ({record.recipe["torch_version"]}, {record.recipe["threads"]} threads,
+{record.recipe["machine"]}); `python -m zoo.train {record.name} --check` verifies it. Training took
+{record.recipe["wall_time_s"]:.0f} s in the training loop. Training data sha256: `{record.recipe["train_data_sha256"]}`.
+
+| setting | value |
+|---|---|
+{recipe_rows}
+
+SGD with a one-cycle schedule (torch `OneCycleLR`, linear), random crops of zero-padded images and horizontal
+flips done on whole batches of uint8 tensors, cross-entropy with label smoothing.
+
+This card and its figures: `python -m zoo.card {record.name}`.
+"""
+
+
+def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 6))
+    image = axes.imshow(confusion, cmap="Blues")
+    axes.set_xticks(range(10), record.categories, rotation=45, ha="right")
+    axes.set_yticks(range(10), record.categories)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(f"{record.name}: CIFAR-10 test confusion matrix (top-1 {record.top1:.2%})")
+    threshold = max(max(row) for row in confusion) / 2
+    for i, row in enumerate(confusion):
+        for j, count in enumerate(row):
+            axes.text(j, i, count, ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
+    figure.colorbar(image, ax=axes)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+
+
+def plot_curves(record: WeightsRecord, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    history = record.recipe["history"]
+    epochs = [h["epoch"] for h in history]
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axes.plot(epochs, [h["train_loss"] for h in history], label="train loss")
+    loss_axes.set_xlabel("epoch")
+    loss_axes.set_ylabel("loss (with label smoothing)")
+    lr_axes = loss_axes.twinx()
+    lr_axes.plot(epochs, [h["lr"] for h in history], color="gray", linestyle=":", label="learning rate")
+    lr_axes.set_ylabel("learning rate")
+    loss_axes.legend(loc="upper right")
+    accuracy_axes.plot(epochs, [h["train_acc"] for h in history], label="train (augmented)")
+    accuracy_axes.plot(epochs, [h["test_top1"] for h in history], label="test")
+    accuracy_axes.set_xlabel("epoch")
+    accuracy_axes.set_ylabel("top-1")
+    accuracy_axes.legend(loc="lower right")
+    figure.suptitle(f"{record.name}: {record.recipe['command']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+
+
+def write_card(name: str, data_dir: str | None = None, folder: Path | None = None) -> Path:
+    """Score the published file, then write the card and its figures into ``folder`` (default weights/NAME/)."""
+    record = get_weights(name)
+    confusion = score(get_model(name, pretrained=True), load_cifar10(data_dir, train=False)).confusion
+    folder = folder or CHECKOUT_WEIGHTS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_confusion(record, confusion, folder / CONFUSION_PNG)
+    plot_curves(record, folder / CURVES_PNG)
+    (folder / "README.md").write_text(render_card(record, confusion), encoding="utf-8")
+    return folder / "README.md"
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example:\n  python -m zoo.card lenet cifar_quick")
+    parser.add_argument("models", nargs="+", metavar="NAME")
+    parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    parser.add_argument("--output-dir", type=Path, help="write here instead of weights/NAME/ (one model)")
+    args = parser.parse_args(argv)
+    for name in args.models:
+        try:
+            print(write_card(name, args.data_dir, args.output_dir))
+        except DataError as error:
+            raise SystemExit(f"error: {error}") from None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
