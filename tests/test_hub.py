@@ -117,3 +117,24 @@ print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", 
     result = json.loads(run.stdout.splitlines()[-1])
     assert result["heavy"] == [], "importing hubconf pulled in download machinery"
     print(result)
+
+
+def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, published):
+    name = sorted(published)[0]
+    env = hub_env(hub, tmp_path)
+
+    def zoo_cli(*args: str, **extra: str):
+        code = f"import sys; from zoo.cli import main; sys.exit(main({list(args)!r}))"
+        return run_python(code, repo_archive, {**env, **extra})
+
+    before = zoo_cli("list")
+    assert before.returncode == 0, before.stderr
+    assert next(line for line in before.stdout.splitlines() if line.startswith(name)).endswith("no")
+    download = zoo_cli("download", name)
+    assert download.returncode == 0, download.stderr
+    assert "sha256 verified" in download.stdout and hub.downloads() == 1
+    hub.close()
+    after = zoo_cli("list", HF_HUB_OFFLINE="1")
+    assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
+    offline = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    assert offline.returncode == 0, offline.stderr
