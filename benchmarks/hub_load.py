@@ -41,12 +41,9 @@ def probe(repo: Path, model: str, env: dict[str, str]) -> dict[str, float]:
     return json.loads(run.stdout.splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="lenet")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    record = published_records()[args.model]
+def measure(model: str = "lenet", repeat: int = 5) -> dict[str, float]:
+    """Medians over ``repeat`` fresh interpreters: import times, cold (download) and warm (cache) loads."""
+    record = published_records()[model]
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         archive = scratch / "repo"
@@ -60,18 +57,24 @@ def main() -> None:
         hub = LoopbackHub(scratch / "hub")
         cold, warm = [], []
         try:
-            for i in range(args.repeat):
+            for i in range(repeat):
                 env = {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(scratch / f"hf{i}"), "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-                cold.append(probe(archive, args.model, env))
-                warm.append(probe(archive, args.model, env))
+                cold.append(probe(archive, model, env))
+                warm.append(probe(archive, model, env))
         finally:
             hub.close()
     median = lambda runs, key: round(statistics.median(r[key] for r in runs), 4)  # noqa: E731
-    print(json.dumps({
-        "model": args.model, "repeat": args.repeat,
-        "import_torch_s": median(warm, "import_torch_s"), "import_hubconf_s": median(warm, "import_hubconf_s"),
-        "cold_s": median(cold, "load_s"), "warm_s": median(warm, "load_s"),
-    }, indent=2))
+    return {"model": model, "repeat": repeat,
+            "import_torch_s": median(warm, "import_torch_s"), "import_hubconf_s": median(warm, "import_hubconf_s"),
+            "cold_s": median(cold, "load_s"), "warm_s": median(warm, "load_s")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="lenet")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.model, args.repeat), indent=2))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 >>> zoo.get_weights("lenet").top1               # the published record
 """
 from .api import cifar_quick, get_model, get_weights, lenet, list_models, vgg16_cifar10
+from .fast import prepare_for_cpu_inference
 from .manifest import WeightsRecord
 from .weights import ChecksumError, WeightsUnavailableError
 
@@ -12,5 +13,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChecksumError", "WeightsRecord", "WeightsUnavailableError", "cifar_quick", "get_model", "get_weights", "lenet",
-    "list_models", "vgg16_cifar10",
+    "list_models", "prepare_for_cpu_inference", "vgg16_cifar10",
 ]

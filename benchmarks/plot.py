@@ -1,0 +1,36 @@
+"""Plot inference throughput per model (reference vs zoo vs fast path) from benchmarks/run.py's JSON.
+
+    python benchmarks/plot.py benchmarks/results.json benchmarks/throughput.png      # needs matplotlib
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main(results_path: str, png_path: str) -> None:
+    results = json.load(open(results_path))
+    names = list(results["models"])
+    contestants = ["reference", "zoo", "fast"]
+    figure, axes = plt.subplots(figsize=(8, 4))
+    width = 0.27
+    for offset, label in enumerate(contestants):
+        values = [results["models"][n]["inference"][label]["batch256_img_s"] for n in names]
+        bars = axes.bar([i + (offset - 1) * width for i in range(len(names))], values, width, label=label)
+        axes.bar_label(bars, [f"{v:,.0f}" for v in values], fontsize=7)
+    axes.set_xticks(range(len(names)), names)
+    axes.set_yscale("log")
+    axes.set_ylabel("images/s at batch 256 (log scale)")
+    axes.set_title(f"CPU inference, {results['machine']['threads']} threads, torch {results['machine']['torch']}")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(png_path, dpi=100, metadata={"Software": None})
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

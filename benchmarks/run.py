@@ -1,0 +1,177 @@
+"""All of zoo's speed figures, side by side, in one run on this machine.
+
+    python benchmarks/run.py [--quick] [--out results.json] [--models lenet cifar_quick vgg16_cifar10]
+
+Per model, inference at batch 256 (images/s) and batch 1 (ms) for
+  reference — the tutorial class (lenet, cifar_quick) or a plain torchvision VGG-16-BN with the same head,
+              with the same weights, run as the tutorials do (fp32, NCHW, no_grad);
+  zoo       — the model ``pretrained=True`` returns, run the same way;
+  fast      — ``zoo.prepare_for_cpu_inference`` (channels_last, bf16 autocast, inference_mode, torch.compile),
+              with its top-1 on all 10,000 test images;
+training images/s of zoo's pipeline against the tutorial's (benchmarks/train_pipeline.py); import and
+``pretrained=True`` load times from a loopback Hub (benchmarks/hub_load.py); and VGG-16 training FLOP/s
+as a fraction of this CPU's measured bf16 matmul peak. Medians (min, max) after warm-up.
+Models without published weights are timed with random weights and get no top-1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent))
+
+import hub_load  # noqa: E402
+import train_pipeline  # noqa: E402
+from tutorial_models import TutorialLeNet, TutorialQuick  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.data import load_cifar10, normalize  # noqa: E402
+from zoo.manifest import published_records  # noqa: E402
+from zoo.models import build_model  # noqa: E402
+
+
+def timed(fn, x: torch.Tensor, repeat: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn(x)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(x)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def summary(values: list[float], digits: int = 2) -> dict[str, float]:
+    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
+            "max": round(max(values), digits)}
+
+
+def reference_model(name: str, state_dict: dict) -> torch.nn.Module:
+    if name == "lenet":
+        model = TutorialLeNet()
+    elif name == "cifar_quick":
+        model = TutorialQuick()
+    else:
+        from torchvision.models import vgg16_bn
+
+        model = vgg16_bn(num_classes=10)
+        model.avgpool = torch.nn.Identity()  # the 1×1×512 map goes straight to the head
+        model.classifier = build_model(name).classifier
+    model.load_state_dict(state_dict)
+    return model.eval()
+
+
+def plain(model):
+    def run(x):
+        with torch.no_grad():
+            return model(x)
+    return run
+
+
+def inference(name: str, repeat: int, test_split) -> dict:
+    published = name in published_records()
+    model = zoo.get_model(name, pretrained=published).eval()
+    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=published))
+    contestants = {"reference": plain(reference_model(name, model.state_dict())), "zoo": plain(model), "fast": fast}
+    result = {}
+    for label, fn in contestants.items():
+        batch = torch.randn(256, 3, 32, 32)
+        img_s = [256 / t for t in timed(fn, batch, repeat)]
+        ms = [t * 1000 for t in timed(fn, torch.randn(1, 3, 32, 32), repeat * 5)]
+        result[label] = {"batch256_img_s": summary(img_s, 1)["median"], "batch1_ms": summary(ms, 3)["median"],
+                         "batch256_img_s_range": summary(img_s, 1), "batch1_ms_range": summary(ms, 3)}
+    result["fast"]["top1"] = None
+    if published and test_split is not None:
+        predictions = torch.cat([fast(normalize(test_split.images[i:i + 500])).argmax(1) for i in range(0, 10_000, 500)])
+        result["fast"]["top1"] = (predictions == test_split.labels).double().mean().item()
+        result["fast"]["published_top1"] = published_records()[name].top1
+    result["zoo_over_reference"] = round(result["zoo"]["batch256_img_s"] / result["reference"]["batch256_img_s"], 2)
+    result["fast_over_reference"] = round(result["fast"]["batch256_img_s"] / result["reference"]["batch256_img_s"], 2)
+    return result
+
+
+def matmul_peak_flops(dtype: torch.dtype, size: int, repeat: int) -> float:
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    return statistics.median(2 * size ** 3 / t for t in timed(lambda _: a @ b, a, repeat))
+
+
+def train_flops_per_image(name: str) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = build_model(name)
+    x = torch.randn(8, 3, 32, 32)
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    return counter.get_total_flops() / len(x)
+
+
+def print_table(results: dict) -> None:
+    print(f"\n{'model':<14} {'ref img/s':>10} {'zoo img/s':>10} {'fast img/s':>11} {'fast/ref':>9} {'fast top-1':>11} "
+          f"{'ref ms@1':>9} {'fast ms@1':>10} {'train tut':>10} {'train zoo':>10}")
+    for name, r in results["models"].items():
+        i, t = r["inference"], r.get("train", {})
+        top1 = f"{i['fast']['top1']:.4f}" if i["fast"]["top1"] is not None else "-"
+        print(f"{name:<14} {i['reference']['batch256_img_s']:>10,.0f} {i['zoo']['batch256_img_s']:>10,.0f} "
+              f"{i['fast']['batch256_img_s']:>11,.0f} {i['fast_over_reference']:>8.2f}x {top1:>11} "
+              f"{i['reference']['batch1_ms']:>9.3f} {i['fast']['batch1_ms']:>10.3f} "
+              f"{t.get('tutorial_img_s', 0):>10,.0f} {t.get('zoo_img_s', 0):>10,.0f}")
+    hub = results["hub"]
+    print(f"\nimport torch {hub['import_torch_s']:.3f} s, import hubconf {hub['import_hubconf_s']:.3f} s, "
+          f"pretrained load cold {hub['cold_s']:.3f} s / warm {hub['warm_s']:.3f} s")
+    print(f"VGG-16 training: {results['vgg16_train_peak_fraction']:.1%} of the measured bf16 matmul peak "
+          f"({results['peak']['bf16_gflop_s']:.0f} GFLOP/s; fp32 {results['peak']['fp32_gflop_s']:.0f} GFLOP/s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and images: under a minute")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--models", nargs="+", default=zoo.list_models(), choices=zoo.list_models())
+    parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    repeat = 3 if args.quick else 20
+    train_images = {"lenet": 20_000, "cifar_quick": 10_000, "vgg16_cifar10": 1_024}
+    try:
+        train_split, test_split = load_cifar10(args.data_dir), load_cifar10(args.data_dir, train=False)
+    except Exception as error:  # noqa: BLE001 — benchmarks still run without data, minus accuracy and training
+        print(f"no CIFAR-10 ({error}): skipping top-1 and training figures", file=sys.stderr)
+        train_split = test_split = None
+    results: dict = {"machine": {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                                 "quick": args.quick}, "models": {}}
+    for name in args.models:
+        print(f"{name}: inference…", file=sys.stderr, flush=True)
+        entry = {"inference": inference(name, repeat, test_split)}
+        if train_split is not None and (not args.quick or name != "vgg16_cifar10"):
+            print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
+            count = train_images[name] // (4 if args.quick else 1)
+            entry["train"] = train_pipeline.measure(name, train_split.subset(count))
+            torch.set_num_threads(2)
+        results["models"][name] = entry
+    size = 1024 if args.quick else 2048
+    results["peak"] = {"fp32_gflop_s": matmul_peak_flops(torch.float32, size, repeat) / 1e9,
+                       "bf16_gflop_s": matmul_peak_flops(torch.bfloat16, size, repeat) / 1e9, "matmul_size": size}
+    vgg_train = results["models"].get("vgg16_cifar10", {}).get("train")
+    results["vgg16_train_flop_per_image"] = train_flops_per_image("vgg16_cifar10")
+    results["vgg16_train_peak_fraction"] = (
+        vgg_train["zoo_img_s"] * results["vgg16_train_flop_per_image"] / (results["peak"]["bf16_gflop_s"] * 1e9)
+        if vgg_train else float("nan"))
+    print("hub load…", file=sys.stderr, flush=True)
+    results["hub"] = hub_load.measure("lenet", 1 if args.quick else 5)
+    print_table(results)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

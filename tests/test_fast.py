@@ -1,0 +1,35 @@
+"""The fast CPU inference path keeps the published accuracy and agrees with the plain model."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import zoo
+from zoo.data import normalize
+
+
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+def test_fast_path_keeps_top1_within_a_tenth_of_a_point(name, published, test_split):
+    if name not in published:
+        pytest.skip(f"{name} is not published")
+    model = zoo.get_model(name, pretrained=True)
+    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=True))
+    plain_predictions, fast_predictions = [], []
+    for start in range(0, 10_000, 500):
+        x = normalize(test_split.images[start:start + 500], channels_last=False)
+        with torch.no_grad():
+            plain_predictions.append(model(x).argmax(1))
+        fast_predictions.append(fast(x).argmax(1))
+    plain, quick = torch.cat(plain_predictions), torch.cat(fast_predictions)
+    labels = test_split.labels
+    assert (plain == labels).double().mean().item() == published[name].top1
+    fast_top1 = (quick == labels).double().mean().item()
+    assert abs(fast_top1 - published[name].top1) <= 0.001
+    assert (plain == quick).double().mean().item() >= 0.99
+
+
+def test_fast_path_checks_input_like_the_model():
+    fast = zoo.prepare_for_cpu_inference(zoo.lenet(), compile=False)
+    with pytest.raises(ValueError, match="expects a batch of RGB 32x32 images"):
+        fast(torch.randn(1, 1, 32, 32))
+    assert fast(torch.randn(2, 3, 32, 32)).dtype == torch.float32
