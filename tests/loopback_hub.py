@@ -79,7 +79,7 @@ class LoopbackHub:
         self.thread.start()
 
     def downloads(self) -> int:
-        """GET requests that returned a file (the ones that cost bandwidth)."""
+        """GET requests received (HEAD requests, which huggingface_hub sends to check metadata, excluded)."""
         return sum(1 for method, _ in self.requests if method == "GET")
 
     def close(self) -> None:
