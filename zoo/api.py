@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .manifest import WeightsRecord, published_records
-from .models import ARCHITECTURES, build_model
+from .models import ARCHITECTURES, build_model, check_model_name
 from .weights import load_state_dict, read_state_dict_file
 
 
@@ -20,7 +20,7 @@ def list_models(pretrained: bool = False) -> list[str]:
 
 def get_weights(name: str) -> WeightsRecord:
     """The published record of ``name``: metrics, categories, transforms (``.transforms_preset()``), recipe, sha256."""
-    _check_name(name)
+    check_model_name(name)
     records = published_records()
     if name not in records:
         raise ValueError(
@@ -37,7 +37,7 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
     ``weights`` loads your own file instead: safetensors, or a tutorial ``torch.save(model.state_dict(), PATH)``
     (read with ``weights_only=True``), strict key matching. ``device`` (alias ``map_location``) places the model.
     """
-    _check_name(name)
+    check_model_name(name)
     device = torch.device(device or map_location or "cpu")
     if weights is not None:
         if pretrained:
@@ -57,11 +57,6 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
     model = build_model(name, num_classes=num_classes)
     model.load_state_dict(load_state_dict(record), strict=True)
     return model.to(device).eval()
-
-
-def _check_name(name: str) -> None:
-    if name not in ARCHITECTURES:
-        raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(sorted(ARCHITECTURES))}.")
 
 
 def _docstring(name: str, summary: str) -> str:

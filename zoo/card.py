@@ -116,11 +116,18 @@ This card and its figures: `python -m zoo.card {record.name}`.
 """
 
 
-def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path) -> None:
+def _pyplot():
+    """matplotlib.pyplot on the headless Agg backend (cards are written without a screen)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 6))
     image = axes.imshow(confusion, cmap="Blues")
     axes.set_xticks(range(10), record.categories, rotation=45, ha="right")
@@ -139,10 +146,7 @@ def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path
 
 
 def plot_curves(record: WeightsRecord, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     history = record.recipe["history"]
     epochs = [h["epoch"] for h in history]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))

@@ -10,7 +10,6 @@ from .api import get_model
 from .data import DataError, default_data_dir, load_cifar10
 from .metrics import score
 from .models import ARCHITECTURES
-from .weights import read_state_dict_file
 
 
 def build_parser(prog: str = "python -m zoo.evaluate") -> argparse.ArgumentParser:
@@ -28,9 +27,7 @@ def build_parser(prog: str = "python -m zoo.evaluate") -> argparse.ArgumentParse
 
 def main(argv: list[str] | None = None, prog: str = "python -m zoo.evaluate") -> int:
     args = build_parser(prog).parse_args(argv)
-    model = get_model(args.model, pretrained=args.checkpoint is None)
-    if args.checkpoint is not None:
-        model.load_state_dict(read_state_dict_file(args.checkpoint), strict=True)
+    model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint)
     try:
         test = load_cifar10(args.data_dir, train=False)
     except DataError as error:

@@ -18,15 +18,14 @@ class FastCPUInference(nn.Module):
         super().__init__()
         self.bf16 = bf16
         model = model.eval().to(memory_format=torch.channels_last)
-        self.model = model
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
         # compiler at first call and compiles once per input shape.
-        self.compiled = torch.compile(model) if compile else model
+        self.model = torch.compile(model) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            return self.compiled(x).float()
+            return self.model(x).float()
 
 
 def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool = True, compile: bool = True) -> FastCPUInference:

@@ -67,7 +67,7 @@ def build_parser(prog: str = "python -m zoo predict") -> argparse.ArgumentParser
 def main(argv: list[str] | None = None, prog: str = "python -m zoo predict") -> int:
     args = build_parser(prog).parse_args(argv)
     record = get_weights(args.model)
-    model = get_model(args.model, weights=args.checkpoint) if args.checkpoint else get_model(args.model, pretrained=True)
+    model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint)
     loaded, files, failures = [], [], 0
     for path in args.images:
         try:

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -302,9 +301,7 @@ def publish(recipe: Recipe, result: RunResult, overwrite: bool) -> Path:
     target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
     if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
         raise SystemExit(f"{target} is already published with another sha256; pass --overwrite to replace it.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(result.weights_path, target.with_name(target.name + ".tmp"))
-    os.replace(target.with_name(target.name + ".tmp"), target)
+    atomic_write_bytes(target, result.weights_path.read_bytes())
     write_record(make_record(recipe, result, f"python -m zoo.train {recipe.model}"))
     return target
 

@@ -16,11 +16,16 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build_model(name: str, num_classes: int = 10) -> nn.Module:
-    """Build the untrained architecture ``name``; unknown names raise a ``ValueError`` listing the known ones."""
+def check_model_name(name: str) -> None:
+    """Raise a ``ValueError`` listing the known architectures unless ``name`` is one."""
     if name not in ARCHITECTURES:
         raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(sorted(ARCHITECTURES))}.")
+
+
+def build_model(name: str, num_classes: int = 10) -> nn.Module:
+    """Build the untrained architecture ``name``; unknown names raise a ``ValueError`` listing the known ones."""
+    check_model_name(name)
     return ARCHITECTURES[name](num_classes=num_classes)
 
 
-__all__ = ["ARCHITECTURES", "CifarQuick", "LeNet", "VGG16CIFAR10", "build_model", "cifar_quick", "lenet", "vgg16_cifar10"]
+__all__ = ["ARCHITECTURES", "CifarQuick", "LeNet", "VGG16CIFAR10", "build_model", "check_model_name", "cifar_quick", "lenet", "vgg16_cifar10"]
