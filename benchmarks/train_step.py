@@ -1,0 +1,62 @@
+"""Where a training step's time goes: the model step alone vs batched augmentation + normalisation.
+
+    python benchmarks/train_step.py [--data-dir DIR]
+
+Model step = forward + backward + SGD step on one fixed batch of 256 (bf16 autocast, channels_last, 2 threads);
+the augmentation figure is random_crop_flip + normalize on a batch of the same size. This is the ceiling the
+training pipeline can reach whatever the data path does.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zoo.data import load_cifar10, normalize, random_crop_flip  # noqa: E402
+from zoo.models import build_model  # noqa: E402
+
+
+def seconds_per_call(fn, repeat: int) -> float:
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - start) / repeat
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    train = load_cifar10(args.data_dir).subset(256)
+    images, labels = train.images, train.labels
+    generator = torch.Generator().manual_seed(0)
+    results = {}
+    for name, repeat in (("lenet", 40), ("vgg16_cifar10", 3)):
+        model = build_model(name).to(memory_format=torch.channels_last)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = normalize(images)
+
+        def step():
+            optimizer.zero_grad()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = torch.nn.functional.cross_entropy(model(x).float(), labels)
+            loss.backward()
+            optimizer.step()
+
+        model_s = seconds_per_call(step, repeat)
+        augment_s = seconds_per_call(lambda: normalize(random_crop_flip(images, 2, generator)), repeat)
+        results[name] = {"model_step_img_s": round(256 / model_s), "augment_ms_per_batch": round(augment_s * 1000, 2),
+                         "augment_share_of_step": round(augment_s / (model_s + augment_s), 3)}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
