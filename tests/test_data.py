@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.data import (CATEGORIES, DataError, MEAN, STD, load_cifar10, normalize, random_crop_flip)
+from zoo.data import (CATEGORIES, DataError, MEAN, STD, cutout, load_cifar10, normalize, random_crop_flip)
 
 
 def fake_batches(seed: int, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -113,6 +113,24 @@ def test_crop_flip_moves_pixels_but_keeps_them():
     assert cropped.shape == images.shape and cropped.dtype == torch.uint8
     again = random_crop_flip(images, 4, torch.Generator().manual_seed(1), flip=False)
     assert torch.equal(cropped, again)
+
+
+def test_cutout_blanks_one_clipped_square_per_image_with_the_mean_colour():
+    images = torch.full((64, 3, 32, 32), 7, dtype=torch.uint8)
+    out = cutout(images, 8, torch.Generator().manual_seed(0))
+    blanked = (out != images).any(1)  # (N, H, W)
+    mean_colour = torch.tensor([round(c * 255) for c in MEAN], dtype=torch.uint8)
+    sizes = set()
+    for mask, image in zip(blanked, out):
+        rows, cols = mask.nonzero().unbind(1)
+        height, width = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+        assert mask.sum() == height * width, "one solid rectangle"
+        assert height <= 8 and width <= 8
+        assert torch.equal(image[:, mask], mean_colour[:, None].expand(3, int(mask.sum())))
+        sizes.add((height, width))
+    assert (8, 8) in sizes and len(sizes) > 1, "whole squares inside the image, clipped ones at its borders"
+    assert torch.equal(out, cutout(images, 8, torch.Generator().manual_seed(0)))
+    assert normalize(mean_colour.view(1, 3, 1, 1)).abs().max() < 0.01, "the mean colour normalises to ~0"
 
 
 def test_normalize_matches_torchvision():

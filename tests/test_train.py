@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from zoo.weights import sha256_file
 
@@ -61,6 +64,28 @@ def test_killed_and_resumed_run_gives_identical_bytes(first_run, data_dir, tmp_p
     resumed = train(data_dir, tmp_path, "--resume")
     assert "resumed lenet" in resumed.stdout and "at epoch 3/3" not in resumed.stdout
     assert sha256_file(tmp_path / "model.safetensors") == sha256_file(output_dir / "model.safetensors")
+
+
+def test_finished_run_is_reexported_in_half_precision_and_loads_as_float32(first_run, data_dir, tmp_path):
+    from safetensors import safe_open
+
+    from zoo.train import model_from_bytes
+
+    output_dir, first = first_run
+    shutil.copy(output_dir / "checkpoint.pt", tmp_path / "checkpoint.pt")
+    run = train(data_dir, tmp_path, "--resume", "--weights-dtype", "float16")
+    assert "at epoch 3/3" in run.stdout
+    full, half = output_dir / "model.safetensors", tmp_path / "model.safetensors"
+    with safe_open(str(half), "pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    reloaded = model_from_bytes("lenet", half.read_bytes()).state_dict()
+    original = model_from_bytes("lenet", full.read_bytes()).state_dict()
+    for key, value in reloaded.items():
+        assert value.dtype == torch.float32
+        assert torch.equal(value, original[key].half().float())
+    first_top1 = re.search(r"top-1 (\d\.\d+)", first.stdout).group(1)
+    assert f"float32 weights before storing them as float16: {first_top1}" in run.stdout
 
 
 def test_check_refuses_recipe_overrides(data_dir):

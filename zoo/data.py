@@ -179,6 +179,23 @@ def random_crop_flip(images: torch.Tensor, padding: int, generator: torch.Genera
                   rows[:, None, :, None], cols[:, None, None, :]]
 
 
+def cutout(images: torch.Tensor, size: int, generator: torch.Generator, fill=MEAN) -> torch.Tensor:
+    """Cutout (DeVries & Taylor, 2017): one ``size``×``size`` square per image, centred anywhere in the image
+    (clipped at the borders), set to the dataset mean colour — zero once normalised.
+
+    Batched and driven by ``generator`` so that a training run stays reproducible; torchvision's
+    ``RandomErasing`` draws from the global RNG and, on a batch, erases the same box in every image.
+    """
+    n, _, h, w = images.shape
+    cy = torch.randint(0, h, (n, 1, 1, 1), generator=generator)
+    cx = torch.randint(0, w, (n, 1, 1, 1), generator=generator)
+    ys = torch.arange(h).view(1, 1, h, 1)
+    xs = torch.arange(w).view(1, 1, 1, w)
+    inside = (ys >= cy - size // 2) & (ys < cy - size // 2 + size) & (xs >= cx - size // 2) & (xs < cx - size // 2 + size)
+    colour = torch.tensor([round(c * 255) for c in fill], dtype=images.dtype).view(1, 3, 1, 1)
+    return torch.where(inside, colour, images)
+
+
 def normalize(images: torch.Tensor, mean=MEAN, std=STD, channels_last: bool = True) -> torch.Tensor:
     """uint8 ``(N, 3, H, W)`` → float32 normalised, channels_last by default."""
     mean_t = torch.tensor(mean).view(1, 3, 1, 1) * 255

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, load_cifar10, normalize, random_crop_flip
+from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
 from .distributed import Ranks, init_from_env, shutdown
 from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
 from .metrics import score
@@ -60,6 +60,7 @@ class RunResult:
     history: list[dict[str, Any]]
     wall_time_s: float
     data_sha256: str
+    unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
 
 
 def set_determinism(recipe: Recipe, ranks: Ranks) -> None:
@@ -137,6 +138,8 @@ def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator) -> l
         images = train.images[index]
         if recipe.crop_padding or recipe.flip:
             images = random_crop_flip(images, recipe.crop_padding, generator, flip=recipe.flip)
+        if recipe.cutout:
+            images = cutout(images, recipe.cutout, generator)
         batches.append((images, train.labels[index]))
     return batches
 
@@ -175,7 +178,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     checkpoint_path = options.output_dir / CHECKPOINT_NAME
     if options.resume and checkpoint_path.is_file():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        if state["recipe"] != recipe.to_dict() or state["subsets"] != [options.train_subset, options.test_subset]:
+        trained_by = Recipe.from_dict(state["recipe"]).training_dict()
+        if trained_by != recipe.training_dict() or state["subsets"] != [options.train_subset, options.test_subset]:
             raise SystemExit(f"{checkpoint_path} was written by another recipe or subset; use another --output-dir.")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -229,21 +233,35 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
         shutdown(ranks)
         raise SystemExit(0)
-    final = score(final_model, test_split)
-    atomic_write_bytes(weights_path, safetensors_bytes(final_model, recipe))
+    weights_bytes = safetensors_bytes(final_model, recipe)
+    atomic_write_bytes(weights_path, weights_bytes)
+    final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
+    unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
     (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
     shutdown(ranks)
-    return RunResult(weights_path, sha256_file(weights_path), final.top1, final.per_class, history, elapsed, data_sha256)
+    return RunResult(weights_path, sha256_file(weights_path), final.top1, final.per_class, history, elapsed, data_sha256,
+                     unrounded)
 
 
 def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
-    """The fp32 ``state_dict`` (contiguous, CPU) as safetensors with fixed metadata: equal weights, equal bytes."""
+    """The ``state_dict`` (contiguous, CPU, floats in ``recipe.weights_dtype``) as safetensors with fixed metadata:
+    equal weights, equal bytes."""
     from safetensors.torch import save
 
-    state_dict = {k: v.detach().to("cpu", torch.float32 if v.is_floating_point() else v.dtype).contiguous()
+    storage = getattr(torch, recipe.weights_dtype)
+    state_dict = {k: v.detach().to("cpu", storage if v.is_floating_point() else v.dtype).contiguous()
                   for k, v in model.state_dict().items()}
     # One metadata key only: safetensors writes the metadata map in hash order, which varies between processes.
     return save(state_dict, metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
+
+
+def model_from_bytes(name: str, weights: bytes) -> nn.Module:
+    """A fresh float32 model holding the weights of a safetensors file, as ``pretrained=True`` would load it."""
+    from safetensors.torch import load
+
+    model = build_model(name)
+    model.load_state_dict(load(weights), strict=True)  # load_state_dict copies lower-precision tensors into float32
+    return model
 
 
 def _tensorboard_writer(log_dir: str | None):
@@ -267,7 +285,9 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
         file_size=result.weights_path.stat().st_size,
         num_params=sum(p.numel() for p in build_model(recipe.model).parameters()),
         metrics={"cifar10_test_top1": result.top1, "cifar10_test_per_class": result.per_class,
-                 "evaluated_on": "all 10,000 CIFAR-10 test images, final epoch, single crop, fp32"},
+                 "evaluated_on": "all 10,000 CIFAR-10 test images, final epoch, single crop, fp32",
+                 **({"cifar10_test_top1_float32_weights": result.unrounded_top1}
+                    if result.unrounded_top1 is not None else {})},
         transforms={"mean": list(MEAN), "std": list(STD), "size": 32},
         categories=CATEGORIES,
         recipe={
@@ -323,6 +343,9 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     recipe.add_argument("--threads", type=int)
     recipe.add_argument("--precision", choices=["fp32", "bf16"])
     recipe.add_argument("--ema-decay", type=float)
+    recipe.add_argument("--weights-dtype", choices=["float32", "float16", "bfloat16"],
+                        help="storage precision of the exported file (export only: a finished run can be re-exported "
+                             "with --resume)")
     run = parser.add_argument_group("run")
     run.add_argument("--data-dir", type=Path, help=f"CIFAR-10 root (default: $ZOO_DATA_DIR or {default_data_dir()})")
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 with torchvision first (internet)")
@@ -349,7 +372,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
     recipe = get_recipe(args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads, precision=args.precision,
-        ema_decay=args.ema_decay)
+        ema_decay=args.ema_decay, weights_dtype=args.weights_dtype)
     if args.accum_steps < 1 or recipe.batch_size % args.accum_steps:
         raise SystemExit(f"--accum-steps must divide the batch size {recipe.batch_size}")
     data_dir = args.data_dir or default_data_dir()
@@ -371,6 +394,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
         raise SystemExit(f"error: {error}") from None
     print(f"{recipe.model}: top-1 {result.top1:.4f} on {args.test_subset or 10000} test images, "
           f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
+    if result.unrounded_top1 is not None:
+        print(f"top-1 of the float32 weights before storing them as {recipe.weights_dtype}: "
+              f"{result.unrounded_top1:.4f}", flush=True)
     if args.check:
         published = published_records().get(args.model)
         expected = published.sha256 if published else "(none published)"

@@ -112,7 +112,8 @@ def load_state_dict(record: WeightsRecord, device: str | torch.device = "cpu") -
 
     path = resolve(record)
     state_dict = load_safetensors(verified_bytes(record, path))
-    return {k: v.to(device) for k, v in state_dict.items()} if torch.device(device).type != "cpu" else state_dict
+    # A file stored in half precision loads as float32, like every other zoo checkpoint.
+    return {k: v.to(device, torch.float32 if v.is_floating_point() else v.dtype) for k, v in state_dict.items()}
 
 
 def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
