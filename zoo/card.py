@@ -135,7 +135,8 @@ def _storage_note(record: WeightsRecord) -> str:
         return ""
     unrounded = record.metrics["cifar10_test_top1_float32_weights"]
     return (f"\nThe file stores the weights in {dtype} to halve its size; they load as float32. The float32 weights "
-            f"scored {unrounded:.2%} before rounding, {100 * (record.top1 - unrounded):+.2f} points against the file.")
+            f"scored {unrounded:.2%} before rounding; the file scores {100 * (record.top1 - unrounded):+.2f} points against "
+            "them.")
 
 
 def _augmentation(settings: dict) -> str:
