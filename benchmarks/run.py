@@ -10,7 +10,8 @@ Per model, inference at batch 256 (images/s) and batch 1 (ms) for
               with its top-1 on all 10,000 test images;
 training images/s of zoo's pipeline against the tutorial's (benchmarks/train_pipeline.py); import and
 ``pretrained=True`` load times from a loopback Hub (benchmarks/hub_load.py); and VGG-16 training FLOP/s
-as a fraction of this CPU's measured bf16 matmul peak. Medians (min, max) after warm-up.
+as a fraction of this CPU's measured bf16 matmul peak. Medians (min, max) after warm-up; the contestants
+take turns (one call, or one training pass, each) so that a change in machine load hits all of them alike.
 Models without published weights are timed with random weights and get no top-1.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -39,14 +41,17 @@ from zoo.manifest import published_records  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 
 
-def timed(fn, x: torch.Tensor, repeat: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        fn(x)
-    times = []
+def timed(fns: dict[str, Callable], x: torch.Tensor, repeat: int, warmup: int = 3) -> dict[str, list[float]]:
+    """Seconds per call of each function on ``x``, taking turns so that all see the same machine load."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn(x)
+    times: dict[str, list[float]] = {label: [] for label in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn(x)
-        times.append(time.perf_counter() - start)
+        for label, fn in fns.items():
+            start = time.perf_counter()
+            fn(x)
+            times[label].append(time.perf_counter() - start)
     return times
 
 
@@ -82,11 +87,12 @@ def inference(name: str, repeat: int, test_split) -> dict:
     model = zoo.get_model(name, pretrained=published).eval()
     fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=published))
     contestants = {"reference": plain(reference_model(name, model.state_dict())), "zoo": plain(model), "fast": fast}
+    batch256 = timed(contestants, torch.randn(256, 3, 32, 32), repeat)
+    batch1 = timed(contestants, torch.randn(1, 3, 32, 32), repeat * 5)
     result = {}
-    for label, fn in contestants.items():
-        batch = torch.randn(256, 3, 32, 32)
-        img_s = [256 / t for t in timed(fn, batch, repeat)]
-        ms = [t * 1000 for t in timed(fn, torch.randn(1, 3, 32, 32), repeat * 5)]
+    for label in contestants:
+        img_s = [256 / t for t in batch256[label]]
+        ms = [t * 1000 for t in batch1[label]]
         result[label] = {"batch256_img_s": summary(img_s, 1)["median"], "batch1_ms": summary(ms, 3)["median"],
                          "batch256_img_s_range": summary(img_s, 1), "batch1_ms_range": summary(ms, 3)}
     result["fast"]["top1"] = None
@@ -101,7 +107,7 @@ def inference(name: str, repeat: int, test_split) -> dict:
 
 def matmul_peak_flops(dtype: torch.dtype, size: int, repeat: int) -> float:
     a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    return statistics.median(2 * size ** 3 / t for t in timed(lambda _: a @ b, a, repeat))
+    return statistics.median(2 * size ** 3 / t for t in timed({"matmul": lambda _: a @ b}, a, repeat)["matmul"])
 
 
 def train_flops_per_image(name: str) -> float:
@@ -124,6 +130,12 @@ def print_table(results: dict) -> None:
               f"{i['fast']['batch256_img_s']:>11,.0f} {i['fast_over_reference']:>8.2f}x {top1:>11} "
               f"{i['reference']['batch1_ms']:>9.3f} {i['fast']['batch1_ms']:>10.3f} "
               f"{t.get('tutorial_img_s', 0):>10,.0f} {t.get('zoo_img_s', 0):>10,.0f}")
+    print("\ntraining passes split by a stopwatch: data path / model step, images/s")
+    for name, r in results["models"].items():
+        if t := r.get("train"):
+            print(f"{name:<14} tutorial {t['tutorial_data_img_s']:>8,.0f} / {t['tutorial_step_img_s']:>7,.0f}   "
+                  f"zoo {t['zoo_data_img_s']:>8,.0f} / {t['zoo_step_img_s']:>7,.0f}   speed-up {t['speedup']:.2f}x "
+                  f"(at most {t['speedup_bound_free_data']:.2f}x with a free data path)")
     hub = results["hub"]
     print(f"\nimport torch {hub['import_torch_s']:.3f} s, import hubconf {hub['import_hubconf_s']:.3f} s, "
           f"pretrained load cold {hub['cold_s']:.3f} s / warm {hub['warm_s']:.3f} s")
@@ -140,7 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     repeat = 3 if args.quick else 20
-    train_images = {"lenet": 20_000, "cifar_quick": 10_000, "vgg16_cifar10": 1_024}
+    train_images = {"lenet": 20_000, "cifar_quick": 10_000, "vgg16_cifar10": 2_048}
     try:
         train_split, test_split = load_cifar10(args.data_dir), load_cifar10(args.data_dir, train=False)
     except Exception as error:  # noqa: BLE001 — benchmarks still run without data, minus accuracy and training
@@ -150,11 +162,13 @@ def main() -> None:
                                  "quick": args.quick}, "models": {}}
     for name in args.models:
         print(f"{name}: inference…", file=sys.stderr, flush=True)
-        entry = {"inference": inference(name, repeat, test_split)}
+        # The small models run a batch in milliseconds: more turns make their medians steadier at little cost.
+        inference_repeat = repeat if args.quick or name == "vgg16_cifar10" else 5 * repeat
+        entry = {"inference": inference(name, inference_repeat, test_split)}
         if train_split is not None and (not args.quick or name != "vgg16_cifar10"):
             print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
             count = train_images[name] // (4 if args.quick else 1)
-            entry["train"] = train_pipeline.measure(name, train_split.subset(count))
+            entry["train"] = train_pipeline.measure(name, train_split.subset(count), 1 if args.quick else 3)
             torch.set_num_threads(2)
         results["models"][name] = entry
     size = 1024 if args.quick else 2048
