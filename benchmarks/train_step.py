@@ -3,9 +3,10 @@
     python benchmarks/train_step.py [--data-dir DIR] [--profile]
 
 Model step = forward + backward + SGD step on one fixed batch of 256 (bf16 autocast, channels_last, 2 threads);
-the augmentation figure is random_crop_flip + normalize on a batch of the same size. This is the ceiling the
-training pipeline can reach whatever the data path does. ``--profile`` adds torch.profiler's table of the
-operators inside each model step (self CPU time), which says where that ceiling comes from.
+the augmentation figure is the recipe's data path (shuffle, crop + flip, Cutout where the recipe has it,
+normalize) for the same 256 images. The model step is the ceiling the training pipeline can reach whatever the
+data path does. ``--profile`` adds torch.profiler's table of the operators inside each model step (self CPU time),
+which says where that ceiling comes from.
 """
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.data import load_cifar10, normalize, random_crop_flip  # noqa: E402
+from zoo.data import load_cifar10, normalize  # noqa: E402
 from zoo.models import build_model  # noqa: E402
+from zoo.recipes import get_recipe  # noqa: E402
+from zoo.train import epoch_batches  # noqa: E402
 
 
 def seconds_per_call(fn, repeat: int) -> float:
@@ -60,8 +63,15 @@ def main() -> None:
                     step()
             print(f"{name}: model step, {repeat} calls\n"
                   + profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12), file=sys.stderr)
-        augment_s = seconds_per_call(lambda: normalize(random_crop_flip(images, 2, generator)), repeat)
-        results[name] = {"model_step_img_s": round(256 / model_s), "augment_ms_per_batch": round(augment_s * 1000, 2),
+        recipe = get_recipe(name)
+
+        def augment():
+            for batch, _ in epoch_batches(train, recipe, generator):
+                normalize(batch)
+
+        augment_s = seconds_per_call(augment, repeat)
+        results[name] = {"model_step_img_s": round(256 / model_s),
+                         "augment_ms_per_256_images": round(augment_s * 1000, 2),
                          "augment_share_of_step": round(augment_s / (model_s + augment_s), 3)}
     print(json.dumps(results, indent=2))
 
