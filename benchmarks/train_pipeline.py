@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from zoo.data import MEAN, STD, load_cifar10  # noqa: E402
 from zoo.models import build_model  # noqa: E402
-from zoo.recipes import get_recipe  # noqa: E402
+from zoo.recipes import Recipe, get_recipe  # noqa: E402
 from zoo.train import autocast, epoch_batches, normalize  # noqa: E402
 
 
@@ -82,8 +82,7 @@ def tutorial_pass(model, split, precision: str) -> dict[str, float]:
     return rates(len(split), watch)
 
 
-def zoo_pass(model, split, name) -> dict[str, float]:
-    recipe = get_recipe(name)
+def zoo_pass(model, split, recipe: Recipe) -> dict[str, float]:
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
@@ -111,11 +110,11 @@ def measure(name: str, split, repeat: int = 3) -> dict:
     tutorial_model, zoo_model = build_model(name), build_model(name)
     warmup = split.subset(min(len(split), 4 * recipe.batch_size))
     tutorial_pass(tutorial_model, warmup, recipe.precision)
-    zoo_pass(zoo_model, warmup, name)
+    zoo_pass(zoo_model, warmup, recipe)
     passes: dict[str, list[dict[str, float]]] = {"tutorial": [], "zoo": []}
     for _ in range(repeat):
         passes["tutorial"].append(tutorial_pass(tutorial_model, split, recipe.precision))
-        passes["zoo"].append(zoo_pass(zoo_model, split, name))
+        passes["zoo"].append(zoo_pass(zoo_model, split, recipe))
     result = {"model": name, "images": len(split), "repeat": repeat, "threads": torch.get_num_threads(),
               "precision": recipe.precision}
     for label, runs in passes.items():

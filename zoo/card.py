@@ -140,11 +140,16 @@ def _storage_note(record: WeightsRecord) -> str:
 
 
 def _augmentation(settings: dict) -> str:
-    parts = [f"random crops of {settings['crop_padding']}-pixel zero-padded images" if settings["crop_padding"] else "",
-             "horizontal flips" if settings["flip"] else "",
-             f"Cutout of {settings['cutout']}×{settings['cutout']} squares" if settings.get("cutout") else ""]
-    parts = [part for part in parts if part]
-    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else (parts[0] if parts else "no augmentation")
+    parts = []
+    if settings["crop_padding"]:
+        parts.append(f"random crops of {settings['crop_padding']}-pixel zero-padded images")
+    if settings["flip"]:
+        parts.append("horizontal flips")
+    if settings.get("cutout"):
+        parts.append(f"Cutout of {settings['cutout']}×{settings['cutout']} squares")
+    if not parts:
+        return "no augmentation"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _pyplot():
