@@ -26,7 +26,11 @@ def main(results_path: str, png_path: str) -> None:
     axes.set_xticks(range(len(names)), names)
     axes.set_yscale("log")
     axes.set_ylabel("images/s at batch 256 (log scale)")
-    axes.set_title(f"CPU inference, {results['machine']['threads']} threads, torch {results['machine']['torch']}")
+    machine = results.get("machine_class", {})
+    bf16 = {True: ", native bf16", False: ", no native bf16"}.get(machine.get("native_bf16"), "")
+    limits = "".join(f", {k}={v}" for k, v in machine.get("kernel_env", {}).items())
+    axes.set_title(f"CPU inference, {machine.get('vendor', '')}{bf16}{limits}\n{results['machine']['threads']} threads, "
+                   f"torch {results['machine']['torch']}", fontsize=9)
     axes.legend()
     figure.tight_layout()
     figure.savefig(png_path, dpi=100, metadata={"Software": None})

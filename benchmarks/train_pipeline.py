@@ -5,7 +5,8 @@
 tutorial: a Dataset over the uint8 images returning PIL.Image.fromarray(...) per item, as torchvision's
 CIFAR10.__getitem__ does, + ToTensor + Normalize + DataLoader(batch 64, shuffle), NCHW.
 zoo: the published recipe's path (whole set in memory, batched crop+flip (+ Cutout) on uint8 tensors,
-channels_last, the recipe's batch size). Both run in the recipe's precision (bf16 autocast). Prints images/s as
+channels_last, the recipe's batch size). Both run in the precision zoo.train picks here (the recipe's bf16
+autocast, or fp32 on a CPU without native bf16). Prints images/s as
 JSON: each whole pass, and its data path and model step apart (a stopwatch between the two in every step).
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from zoo.data import MEAN, STD, load_cifar10  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 from zoo.recipes import Recipe, get_recipe  # noqa: E402
+from zoo.machine import training_precision  # noqa: E402
 from zoo.train import autocast, epoch_batches, normalize  # noqa: E402
 
 
@@ -105,6 +107,8 @@ def measure(name: str, split, repeat: int = 3) -> dict:
     (min, max). Each pass is also split into its data path and its model step, which bound what a faster data
     path could gain."""
     recipe = get_recipe(name)
+    # the precision zoo.train uses on this machine: the recipe's, but fp32 where bf16 is only emulated
+    recipe = recipe.with_overrides(precision=training_precision(recipe.precision))
     torch.set_num_threads(recipe.threads)
     torch.manual_seed(0)
     tutorial_model, zoo_model = build_model(name), build_model(name)

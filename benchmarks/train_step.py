@@ -2,7 +2,8 @@
 
     python benchmarks/train_step.py [--data-dir DIR] [--profile]
 
-Model step = forward + backward + SGD step on one fixed batch of 256 (bf16 autocast, channels_last, 2 threads);
+Model step = forward + backward + SGD step on one fixed batch of 256 (in the precision zoo.train uses here: the
+recipe's bf16 autocast, fp32 where bf16 is emulated; channels_last, 2 threads);
 the augmentation figure is the recipe's data path (shuffle, crop + flip, Cutout where the recipe has it,
 normalize) for the same 256 images. The model step is the ceiling the training pipeline can reach whatever the
 data path does. ``--profile`` adds torch.profiler's table of the operators inside each model step (self CPU time),
@@ -21,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from zoo.data import load_cifar10, normalize  # noqa: E402
+from zoo.machine import training_precision  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 from zoo.recipes import get_recipe  # noqa: E402
 from zoo.train import epoch_batches  # noqa: E402
@@ -48,10 +50,11 @@ def main() -> None:
         model = build_model(name).to(memory_format=torch.channels_last)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         x = normalize(images)
+        bf16 = training_precision(get_recipe(name).precision) == "bf16"
 
         def step():
             optimizer.zero_grad()
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss = torch.nn.functional.cross_entropy(model(x).float(), labels)
             loss.backward()
             optimizer.step()

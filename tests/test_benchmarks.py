@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import zoo
 from conftest import REPO
 
 
@@ -26,17 +27,23 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, publishe
     assert set(results["hub"]) >= {"import_torch_s", "import_hubconf_s", "cold_s", "warm_s"}
     assert "vgg16_train_peak_fraction" in results
     assert "fast/ref" in run.stdout
+    assert results["machine_class"] == zoo.machine_class().to_dict()
 
 
-def test_batch1_latency_times_every_fast_path_option():
-    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "batch1_latency.py"), "--repeat", "5"],
-                         capture_output=True, text=True, timeout=600)
+def test_fast_options_times_every_option_at_both_batch_sizes(tmp_path):
+    out = tmp_path / "fast.json"
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fast_options.py"), "--models", "lenet",
+                          "--repeat", "3", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    lines = run.stdout.splitlines()
-    assert len(lines) == 4
-    for label in ("plain (no_grad, fp32, NCHW)", "fast ", "fast, bf16=False", "fast, compile=False"):
-        assert f"lenet batch 1, {label}" in run.stdout
-    assert all(line.endswith(" ms") and float(line.split()[-2]) > 0 for line in lines)
+    results = json.loads(out.read_text())
+    assert results["machine_class"] == zoo.machine_class().to_dict()
+    for batch in ("batch256", "batch1"):
+        row = results["models"]["lenet"][batch]
+        assert row["plain"] == 1.0 and row["plain_ms"] > 0
+        assert {"bf16, channels_last", "fp32, channels_last", "fp32, NCHW", "fp32, NCHW, no compile"} < set(row)
+        assert any(label.startswith("auto (bf16=") for label in row)
+        assert all(v > 0 for v in row.values())
+        assert f"lenet {batch} (plain" in run.stdout
 
 
 def test_train_step_profile_names_the_operators(data_dir):

@@ -33,3 +33,27 @@ def test_fast_path_checks_input_like_the_model():
     with pytest.raises(ValueError, match="expects a batch of RGB 32x32 images"):
         fast(torch.randn(1, 1, 32, 32))
     assert fast(torch.randn(2, 3, 32, 32)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["lenet", "vgg16_cifar10"])
+def test_fast_path_picks_its_options_for_this_machine(name):
+    native = zoo.machine_class().native_bf16
+    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name), compile=False)
+    assert fast.bf16 == native
+    # lenet's narrow convolutions run faster in NCHW in fp32; VGG-16 needs channels_last at batch 1
+    assert fast.channels_last == (native or name == "vgg16_cifar10")
+    assert zoo.prepare_for_cpu_inference(zoo.get_model(name), bf16=False, channels_last=False, compile=False).bf16 is False
+
+
+def test_small_batches_run_in_fp32_even_where_bf16_is_chosen():
+    from zoo.fast import BF16_MIN_BATCH
+
+    torch.manual_seed(0)
+    model = zoo.lenet().eval()
+    fast = zoo.prepare_for_cpu_inference(model, bf16=True, compile=False)
+    x = torch.randn(BF16_MIN_BATCH, 3, 32, 32)
+    with torch.no_grad():
+        reference = model(x)
+    small, large = fast(x[:BF16_MIN_BATCH - 1]), fast(x)
+    assert torch.allclose(small, reference[:BF16_MIN_BATCH - 1], atol=1e-5)  # fp32: equal up to kernel order
+    assert (large - reference).abs().max() > 1e-4  # bf16: rounded

@@ -6,12 +6,13 @@
 """
 from .api import cifar_quick, get_model, get_weights, lenet, list_models, vgg16_cifar10
 from .fast import prepare_for_cpu_inference
+from .machine import MachineClass, machine_class
 from .manifest import WeightsRecord
 from .weights import ChecksumError, WeightsUnavailableError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ChecksumError", "WeightsRecord", "WeightsUnavailableError", "cifar_quick", "get_model", "get_weights", "lenet",
-    "list_models", "prepare_for_cpu_inference", "vgg16_cifar10",
+    "ChecksumError", "MachineClass", "WeightsRecord", "WeightsUnavailableError", "cifar_quick", "get_model",
+    "get_weights", "lenet", "list_models", "machine_class", "prepare_for_cpu_inference", "vgg16_cifar10",
 ]

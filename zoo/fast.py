@@ -1,33 +1,74 @@
-"""A faster CPU inference path for a zoo model: channels_last, bf16 autocast, inference mode, torch.compile.
+"""A faster CPU inference path for a zoo model, with options picked for the machine it runs on.
 
 >>> fast = zoo.prepare_for_cpu_inference(zoo.lenet(pretrained=True))
 >>> logits = fast(images)            # (N, 3, 32, 32) float, normalised as usual; fp32 logits out
 
-Measured on the CIFAR-10 test set (tests/test_fast.py): the published models keep their top-1 within 0.1 point.
+Always ``inference_mode`` and ``torch.compile``. The rest depends on the machine (:func:`zoo.machine_class`), as
+measured by ``python benchmarks/fast_options.py`` on both CPU classes (README, Performance):
+
+* bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
+  emulated it is slower than fp32 (VGG-16 at batch 256: 0.70x the plain model), and for single images its casts
+  cost more than they save even natively (lenet at batch 1: 0.85x).
+* channels_last under bf16, and in fp32 for models with wide convolutions (>= 64 output channels): fp32 lenet runs
+  faster in NCHW, VGG-16 at batch 1 only beats the plain model in channels_last.
+
+The published models keep their top-1 within 0.1 point on this path (tests/test_fast.py).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from .machine import MachineClass, machine_class
+
+BF16_MIN_BATCH = 16
+WIDE_CONV_CHANNELS = 64
+
+
+def has_wide_convolutions(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) and m.out_channels >= WIDE_CONV_CHANNELS for m in model.modules())
+
 
 class FastCPUInference(nn.Module):
-    """Wraps an ``eval()`` model: inputs go channels_last, run under bf16 autocast and ``inference_mode``."""
+    """Wraps an ``eval()`` model: inference mode, compiled; bf16 autocast and channels_last as chosen."""
 
-    def __init__(self, model: nn.Module, bf16: bool = True, compile: bool = True) -> None:
+    def __init__(self, model: nn.Module, bf16: bool = True, compile: bool = True, channels_last: bool = True) -> None:
         super().__init__()
         self.bf16 = bf16
-        model = model.eval().to(memory_format=torch.channels_last)
+        self.channels_last = channels_last
+        model = model.eval()
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
         # compiler at first call and compiles once per input shape.
         self.model = torch.compile(model) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= BF16_MIN_BATCH
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return self.model(x).float()
 
+    def extra_repr(self) -> str:
+        return f"bf16={self.bf16} (batches >= {BF16_MIN_BATCH}), channels_last={self.channels_last}"
 
-def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool = True, compile: bool = True) -> FastCPUInference:
-    """The fast CPU inference path for ``model`` (use ``compile=False`` where no C++ compiler is available)."""
-    return FastCPUInference(model, bf16=bf16, compile=compile)
+
+def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, compile: bool = True,
+                              channels_last: bool | None = None) -> FastCPUInference:
+    """The fast CPU inference path for ``model``; options left as ``None`` are chosen for this machine.
+
+    ``bf16``: autocast batches of 16 or more to bfloat16 (default: only where the CPU has native bf16).
+    ``channels_last``: default under bf16, or for models with convolutions of 64 or more output channels.
+    ``compile=False`` where no C++ compiler is available.
+    """
+    chosen = fast_path_options(model)
+    bf16 = chosen["bf16"] if bf16 is None else bf16
+    channels_last = (bf16 or has_wide_convolutions(model)) if channels_last is None else channels_last
+    return FastCPUInference(model, bf16=bf16, compile=compile, channels_last=channels_last)
+
+
+def fast_path_options(model: nn.Module, here: MachineClass | None = None) -> dict[str, bool]:
+    """The options :func:`prepare_for_cpu_inference` picks for ``model`` on this machine (or ``here``)."""
+    bf16 = (here or machine_class()).native_bf16
+    return {"bf16": bf16, "channels_last": bf16 or has_wide_convolutions(model)}
