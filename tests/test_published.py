@@ -35,6 +35,33 @@ def test_every_record_describes_its_file(published):
         assert record.recipe["history"][-1]["epoch"] == record.recipe["settings"]["epochs"]
 
 
+def test_every_record_carries_its_machine_class_and_weight_fingerprints(published):
+    from zoo.machine import KEY_FIELDS
+
+    for name, record in published.items():
+        machine = record.recipe["machine_class"]
+        assert set(KEY_FIELDS) <= set(machine), name
+        assert machine["threads"] == record.recipe["threads"] and machine["torch"] == record.recipe["torch_version"]
+        fingerprinted = [h["epoch"] for h in record.recipe["history"] if h.get("weights_sha256")]
+        assert fingerprinted and fingerprinted == list(range(1, len(fingerprinted) + 1)), name  # epochs 1..K
+        assert all(len(h["weights_sha256"]) == 64 for h in record.recipe["history"][:len(fingerprinted)])
+        if name != "vgg16_cifar10":  # VGG-16: first epochs only (a full retrain is 2 h 20 min)
+            assert len(fingerprinted) == record.recipe["settings"]["epochs"], name
+
+
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick"])
+def test_seed_spread_is_recorded_with_the_published_run_among_its_seeds(name, published):
+    from zoo.check import seed_spread
+
+    record = published[name]
+    spread = record.metrics["seed_spread"]
+    assert len(spread["seeds"]) >= 5 and len(set(spread["seeds"])) == len(spread["seeds"])
+    assert spread["top1"][spread["seeds"].index(record.recipe["settings"]["seed"])] == record.top1
+    recomputed = seed_spread(dict(zip(spread["seeds"], spread["top1"])))
+    assert {k: spread[k] for k in recomputed} == recomputed
+    assert abs(record.top1 - spread["mean"]) <= spread["tolerance"]
+
+
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_published_checkpoint_scores_its_manifest_figure(name, published, test_split):
     if name not in published:

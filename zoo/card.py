@@ -36,7 +36,7 @@ def render_card(record: WeightsRecord, confusion: list[list[int]]) -> str:
                      for i, name in enumerate(record.categories))
     recipe_rows = "\n".join(f"| `{k}` | {v} |" for k, v in settings.items() if k != "model")
     log_rows = "\n".join(f"| {h['epoch']} | {h['lr']:.4g} | {h['train_loss']:.4f} | {h['train_acc']:.2%} | "
-                         f"{h['test_top1']:.2%} |" for h in record.recipe["history"])
+                         f"{h['test_top1']:.2%} | {h.get('weights_sha256', '')[:16]} |" for h in record.recipe["history"])
     return f"""---
 library_name: pytorch
 license: {record.license.lower()}
@@ -102,11 +102,12 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 
 ## Training
 
-`{record.recipe["command"]}` regenerates this file bit for bit on the same machine type with the same torch
-version and thread count ({record.recipe["torch_version"]}, {record.recipe["threads"]} threads,
-{record.recipe["machine"]}); `python -m zoo.train {record.name} --check` verifies it. Training took
-{record.recipe["wall_time_s"]:.0f} s in the training loop. Training data sha256: `{record.recipe["train_data_sha256"]}`.
-
+`{record.recipe["command"]}` regenerates this file bit for bit on the machine class it was made on
+({record.recipe["machine"]}); `python -m zoo.train {record.name} --check` verifies it there, and
+`--check-epochs K` verifies the first K epochs in minutes against the weight fingerprints in the log below.
+{_machine_note(record)}Training took {record.recipe["wall_time_s"]:.0f} s in the training loop. Training data sha256:
+`{record.recipe["train_data_sha256"]}`.
+{_spread_note(record)}
 | setting | value |
 |---|---|
 {recipe_rows}
@@ -119,8 +120,8 @@ published file scored in fp32):
 
 <details><summary>{len(record.recipe["history"])} epochs</summary>
 
-| epoch | learning rate | train loss | train top-1 (augmented) | test top-1 |
-|---:|---:|---:|---:|---:|
+| epoch | learning rate | train loss | train top-1 (augmented) | test top-1 | weights sha256 (first 16) |
+|---:|---:|---:|---:|---:|---|
 {log_rows}
 
 </details>
@@ -137,6 +138,24 @@ def _storage_note(record: WeightsRecord) -> str:
     return (f"\nThe file stores the weights in {dtype} to halve its size; they load as float32. The float32 weights "
             f"scored {unrounded:.2%} before rounding; the file scores {100 * (record.top1 - unrounded):+.2f} points against "
             "them.")
+
+
+def _machine_note(record: WeightsRecord) -> str:
+    source = record.recipe.get("machine_class_source")
+    return f"The machine class was {source}.\n" if source else ""
+
+
+def _spread_note(record: WeightsRecord) -> str:
+    """Seed spread and what --check does on other machine classes (empty where none was measured)."""
+    spread = record.metrics.get("seed_spread")
+    if not spread:
+        return ("\nOn another machine class (CPU without native bf16, another torch…) kernels and so bytes differ, "
+                "and no seed spread was measured for this model to compare a retrain's accuracy with.\n")
+    runs = ", ".join(f"{seed}: {top1:.2%}" for seed, top1 in zip(spread["seeds"], spread["top1"]))
+    return (f"\nSeed spread of this recipe ({len(spread['seeds'])} seeds, final epoch, all 10,000 test images; "
+            f"{spread['machine']}): top-1 **{spread['mean']:.2%} ± {spread['std']:.2%}** (mean ± std; seed {runs}). "
+            f"On another machine class, where kernels and so bytes differ, `--check` retrains and passes if the top-1 "
+            f"lies within ±{spread['tolerance']:.2%} of that mean ({spread['rule']}).\n")
 
 
 def _augmentation(settings: dict) -> str:

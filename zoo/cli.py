@@ -7,14 +7,20 @@ import sys
 
 from . import card, evaluate, predict, train
 from .api import get_model, get_weights, list_models
+from .check import plan_check
 from .data import CATEGORIES, DataError, load_cifar10
+from .fast import fast_path_options
+from .machine import machine_class, training_precision
 from .manifest import WeightsRecord
+from .models import build_model
+from .recipes import get_recipe
 from .metrics import predict_classes
 from .weights import local_candidates, resolve, verified_bytes
 
 EXAMPLES = """examples:
   zoo list                                   models, parameters, top-1, size, cached?
   zoo info lenet                             the published record (JSON)
+  zoo env                                    this machine's class, and what it means for training and --check
   zoo download lenet cifar_quick             cache the weights for offline use
   zoo predict photo.jpg --model lenet        classify your own pictures
   zoo evaluate lenet                         score on the CIFAR-10 test set
@@ -56,6 +62,33 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    """This machine's class and what follows from it: training precision, the kind of --check, fast-path options."""
+    here = machine_class(threads=2)
+    report: dict = {"machine_class": here.to_dict(), "models": {}}
+    print(f"machine class: {here.summary()}")
+    emulated = "no: bf16 is emulated here, so recipes in bf16 train in fp32 (--precision bf16 forces them)"
+    print(f"native bf16: {'yes' if here.native_bf16 else emulated}")
+    for name in list_models():
+        recipe = get_recipe(name)
+        precision = training_precision(recipe.precision, "cpu", machine_class(threads=recipe.threads))
+        entry = {"training_precision": precision, "fast_path": fast_path_options(build_model(name), here)}
+        if name in list_models(pretrained=True):
+            try:
+                plan = plan_check(get_weights(name), machine_class(threads=recipe.threads), precision, None)
+                entry["check"] = {"kind": plan.kind, "reason": plan.reason}
+            except ValueError as error:
+                entry["check"] = {"kind": None, "reason": str(error)}
+        report["models"][name] = entry
+        check = entry.get("check", {"kind": None, "reason": "no published weights"})
+        print(f"{name}: trains in {precision} (recipe: {recipe.precision}); --check here: "
+              f"{check['kind'] or 'not possible'} ({check['reason']}); fast path: bf16 {entry['fast_path']['bf16']}, "
+              f"channels_last {entry['fast_path']['channels_last']}")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return 0
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     """Fetch published weights into the Hugging Face cache (for later offline use) and verify them."""
     for name in args.models:
@@ -93,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="the published record of a model (JSON)")
     info.add_argument("model", choices=list_models(pretrained=True))
     info.set_defaults(run=cmd_info)
+    env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
+    env.add_argument("--json", action="store_true", help="also print the report as JSON")
+    env.set_defaults(run=cmd_env)
     download = commands.add_parser("download", help="fetch published weights for offline use, verified")
     download.add_argument("models", nargs="+", metavar="NAME", choices=list_models(pretrained=True))
     download.set_defaults(run=cmd_download)

@@ -23,7 +23,9 @@ import torch
 from torch import nn
 
 from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
+from .check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from .distributed import Ranks, init_from_env, shutdown
+from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
 from .metrics import score
 from .models import build_model
@@ -49,17 +51,19 @@ class RunOptions:
     train_subset: int | None = None  # first N training images (tests, quick trials)
     test_subset: int | None = None
     progress: bool = True
+    stop_after_epoch: int | None = None  # end the run early (checkpoint kept): --check-epochs
 
 
 @dataclass
 class RunResult:
-    weights_path: Path
-    sha256: str
-    top1: float
-    per_class: dict[str, float]
     history: list[dict[str, Any]]
     wall_time_s: float
     data_sha256: str
+    machine_class: dict[str, Any]
+    weights_path: Path | None = None  # None (and no score) for a run stopped before its last epoch
+    sha256: str | None = None
+    top1: float | None = None
+    per_class: dict[str, float] | None = None
     unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
 
 
@@ -91,6 +95,15 @@ def autocast(device: torch.device, precision: str):
     if device.type == "cuda":  # AMP on CUDA whatever the recipe says: fp32 there is just slower
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """A training checkpoint, unpickled with ``weights_only=True``. ``TorchVersion`` (a ``str`` subclass) is allowed:
+    checkpoints written while the machine class stored ``torch.__version__`` as one hold it."""
+    from torch.torch_version import TorchVersion
+
+    with torch.serialization.safe_globals([TorchVersion]):
+        return torch.load(path, map_location=device, weights_only=True)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -151,6 +164,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     ranks = init_from_env(torch.device(options.device).type)
     set_determinism(recipe, ranks)
     device = torch.device(options.device)
+    here = machine_class(device, threads=torch.get_num_threads()).to_dict()
     if device.type == "cuda" and ranks.enabled:
         device = torch.device("cuda", ranks.local_rank)
     train_split = load_cifar10(options.data_dir, train=True)
@@ -177,10 +191,13 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     ranks.barrier()
     checkpoint_path = options.output_dir / CHECKPOINT_NAME
     if options.resume and checkpoint_path.is_file():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        state = load_checkpoint(checkpoint_path, device)
         trained_by = Recipe.from_dict(state["recipe"]).training_dict()
         if trained_by != recipe.training_dict() or state["subsets"] != [options.train_subset, options.test_subset]:
             raise SystemExit(f"{checkpoint_path} was written by another recipe or subset; use another --output-dir.")
+        if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
+            raise SystemExit(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
+                             f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -196,7 +213,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
 
     writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
     model.train()
-    for epoch in range(start_epoch, recipe.epochs):
+    last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
+    for epoch in range(start_epoch, last_epoch):
         started = time.perf_counter()
         batches = epoch_batches(train_split, recipe, generator)
         with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
@@ -211,7 +229,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
         entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
                  "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
-                 "img_s": round(len(train_split) / epoch_time, 1)}
+                 "img_s": round(len(train_split) / epoch_time, 1), "weights_sha256": weights_fingerprint(model)}
         history.append(entry)
         print(json.dumps(entry), flush=True)
         if writer is not None:
@@ -222,10 +240,15 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             "recipe": recipe.to_dict(), "subsets": [options.train_subset, options.test_subset], "epoch": epoch + 1,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "ema": ema.state_dict() if ema is not None else None, "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed, "history": history,
+            "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed, "history": history, "machine_class": here,
         })
     if writer is not None:
         writer.close()
+    if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
+        if ranks.is_main:
+            (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+        shutdown(ranks)
+        return RunResult(history, elapsed, data_sha256, here)
 
     final_model = ema.module if ema is not None else model
     weights_path = options.output_dir / WEIGHTS_NAME
@@ -239,8 +262,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
     (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
     shutdown(ranks)
-    return RunResult(weights_path, sha256_file(weights_path), final.top1, final.per_class, history, elapsed, data_sha256,
-                     unrounded)
+    return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
+                     final.per_class, unrounded)
 
 
 def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
@@ -253,6 +276,15 @@ def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
                   for k, v in model.state_dict().items()}
     # One metadata key only: safetensors writes the metadata map in hash order, which varies between processes.
     return save(state_dict, metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """sha256 of the float32 weights (as safetensors with fixed metadata) of the model being trained: equal after an
+    epoch only if the run so far was bit-identical. The EMA, if any, is a function of this trajectory."""
+    from safetensors.torch import save
+
+    state_dict = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    return sha256_bytes(save(state_dict, metadata={"zoo": "epoch fingerprint"}))
 
 
 def model_from_bytes(name: str, weights: bytes) -> nn.Module:
@@ -296,24 +328,13 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
             "torch_version": torch.__version__,
             "python_version": platform.python_version(),
             "threads": recipe.threads,
-            "machine": _machine_description(),
+            "machine": MachineClass(**result.machine_class).summary(),
+            "machine_class": result.machine_class,
             "train_data_sha256": result.data_sha256,
             "wall_time_s": round(result.wall_time_s, 1),
             "history": result.history,
         },
     )
-
-
-def _machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.machine()}, {cpu}, {os.cpu_count()} logical CPUs"
 
 
 def publish(recipe: Recipe, result: RunResult, overwrite: bool) -> Path:
@@ -358,11 +379,16 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     run.add_argument("--train-subset", type=int, help="train on the first N images only (quick trials, tests)")
     run.add_argument("--test-subset", type=int, help="score on the first N test images only")
     run.add_argument("--no-progress", action="store_true", help="no tqdm bar (log lines only)")
+    run.add_argument("--stop-after", type=int, metavar="K",
+                     help="end the run after epoch K of the recipe (checkpoint kept: --resume continues it)")
     out = parser.add_argument_group("publishing")
     mode = out.add_mutually_exclusive_group()
     mode.add_argument("--publish", action="store_true", help="export to weights/NAME/ and write the manifest record")
     mode.add_argument("--check", action="store_true",
                       help="retrain with the published recipe; exit 0 only if the sha256 equals the published one")
+    out.add_argument("--check-epochs", type=int, metavar="K",
+                     help="with --check on the recorded machine class: stop after K epochs and compare their weight "
+                          "fingerprints (minutes instead of the whole run)")
     out.add_argument("--overwrite", action="store_true", help="with --publish: replace an existing published file")
     return parser
 
@@ -375,11 +401,31 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
         ema_decay=args.ema_decay, weights_dtype=args.weights_dtype)
     if args.accum_steps < 1 or recipe.batch_size % args.accum_steps:
         raise SystemExit(f"--accum-steps must divide the batch size {recipe.batch_size}")
+    if args.check and (recipe != get_recipe(args.model) or args.train_subset or args.test_subset):
+        raise SystemExit("--check retrains the published recipe: drop the recipe overrides and subsets")
+    if args.check_epochs is not None and not args.check:
+        raise SystemExit("--check-epochs goes with --check")
+    if args.stop_after is not None and (args.check or args.publish or args.stop_after < 1):
+        raise SystemExit("--stop-after takes an epoch number >= 1 and does not go with --check or --publish")
+    here = machine_class(args.device, threads=recipe.threads)
+    if args.precision is None and (precision := training_precision(recipe.precision, args.device, here)) != recipe.precision:
+        print(f"this CPU has no native bf16 ({here.summary()}): training in {precision} instead of the recipe's "
+              f"{recipe.precision}, which would be emulated and 2-5x slower here; --precision {recipe.precision} "
+              f"forces it", flush=True)
+        recipe = recipe.with_overrides(precision=precision)
+    plan = None
+    if args.check:
+        published = published_records().get(args.model)
+        if published is None:
+            raise SystemExit(f"error: {args.model} has no published record to check against")
+        try:
+            plan = plan_check(published, here, recipe.precision, args.check_epochs)
+        except ValueError as error:
+            raise SystemExit(f"error: {error}") from None
+        print(plan.describe(), flush=True)
     data_dir = args.data_dir or default_data_dir()
     if args.download:
         download_cifar10(data_dir)
-    if args.check and (recipe != get_recipe(args.model) or args.train_subset or args.test_subset):
-        raise SystemExit("--check retrains the published recipe: drop the recipe overrides and subsets")
     output_dir = args.output_dir or Path("runs") / args.model
     scratch = None
     if args.check and not args.output_dir:
@@ -387,27 +433,44 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
         output_dir = Path(scratch.name)
     options = RunOptions(data_dir=data_dir, output_dir=output_dir, resume=args.resume, device=args.device,
                          accum_steps=args.accum_steps, tensorboard=args.tensorboard, train_subset=args.train_subset,
-                         test_subset=args.test_subset, progress=not args.no_progress)
+                         test_subset=args.test_subset, progress=not args.no_progress,
+                         stop_after_epoch=plan.epochs if plan else args.stop_after)
     try:
         result = train(recipe, options)
     except DataError as error:
         raise SystemExit(f"error: {error}") from None
-    print(f"{recipe.model}: top-1 {result.top1:.4f} on {args.test_subset or 10000} test images, "
-          f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
+    if result.weights_path is None:
+        print(f"{recipe.model}: stopped after epoch {result.history[-1]['epoch']}/{recipe.epochs} as asked; "
+              f"checkpoint in {output_dir}", flush=True)
+    else:
+        print(f"{recipe.model}: top-1 {result.top1:.4f} on {args.test_subset or 10000} test images, "
+              f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
     if result.unrounded_top1 is not None:
         print(f"top-1 of the float32 weights before storing them as {recipe.weights_dtype}: "
               f"{result.unrounded_top1:.4f}", flush=True)
-    if args.check:
-        published = published_records().get(args.model)
-        expected = published.sha256 if published else "(none published)"
-        print(f"new       sha256 {result.sha256}\npublished sha256 {expected}")
-        equal = result.sha256 == expected
-        print("bit-identical: yes" if equal else "bit-identical: NO")
-        return 0 if equal else 1
+    if plan is not None:
+        return report_check(published, plan, result)
     if args.publish:
         target = publish(recipe, result, args.overwrite)
         print(f"published {target} and its manifest record")
     return 0
+
+
+def report_check(published: WeightsRecord, plan: CheckPlan, result: RunResult) -> int:
+    """Print the check's verdict; 0 if it passed."""
+    if plan.kind == "accuracy":
+        ok, sentence = within_spread(result.top1, published.metrics["seed_spread"])
+        print(f"accuracy check: {sentence}\nwithin the seed spread: {'yes' if ok else 'NO'}")
+        return 0 if ok else 1
+    lines = compare_fingerprints(published, result.history)
+    print("\n".join(lines))
+    equal = all(" equal " in line for line in lines)
+    if result.sha256 is not None:
+        print(f"new       sha256 {result.sha256}\npublished sha256 {published.sha256}")
+        equal = equal and result.sha256 == published.sha256
+    print(f"bit-identical{' through epoch ' + str(plan.epochs) if result.sha256 is None else ''}: "
+          f"{'yes' if equal else 'NO'}")
+    return 0 if equal else 1
 
 
 if __name__ == "__main__":

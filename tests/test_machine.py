@@ -1,0 +1,87 @@
+"""The machine class: read from this CPU, limited by the kernel libraries' environment variables, and what follows."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import zoo
+from zoo.machine import machine_class, training_precision
+
+# Hides native bf16 from oneDNN on a CPU that has it: the other class this project meets, emulated.
+WITHOUT_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}
+
+
+def cpu_flags() -> set[str]:
+    path = Path("/proc/cpuinfo")
+    if not path.is_file():
+        pytest.skip("no /proc/cpuinfo to compare with (not Linux)")
+    for line in path.read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    pytest.skip("/proc/cpuinfo lists no flags")
+
+
+def class_in_subprocess(env: dict[str, str]) -> dict:
+    import os
+
+    run = subprocess.run([sys.executable, "-c", "import json, zoo; print(json.dumps(zoo.machine_class().to_dict()))"],
+                         capture_output=True, text=True, env={**os.environ, **env}, check=True)
+    return json.loads(run.stdout)
+
+
+def test_machine_class_reports_this_cpu(monkeypatch):
+    for name in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    flags = cpu_flags()
+    here = machine_class(threads=3)
+    assert here.native_bf16 == bool(flags & {"avx512_bf16", "amx_bf16"})
+    assert here.vnni == bool(flags & {"avx512_vnni", "avx_vnni"})
+    assert here.amx == ("amx_tile" in flags)
+    assert here.capability == torch.backends.cpu.get_cpu_capability()
+    assert here.threads == 3 and here.torch == torch.__version__ and here.cuda_device is None
+    assert here.vendor and here.vendor in Path("/proc/cpuinfo").read_text()
+    assert here.differences(here.to_dict()) == []
+    assert set(here.key()) < set(here.to_dict()) and "cpu" not in here.key()
+
+
+def test_onednn_isa_limit_emulates_a_cpu_without_native_bf16():
+    native = class_in_subprocess({})
+    if not native["native_bf16"]:
+        pytest.skip("this CPU has no native bf16 to hide")
+    emulated = class_in_subprocess(WITHOUT_BF16)
+    assert emulated["native_bf16"] is False and emulated["vnni"] is True
+    assert emulated["kernel_env"] == WITHOUT_BF16
+    assert {k: v for k, v in emulated.items() if k not in ("native_bf16", "kernel_env")} == \
+        {k: v for k, v in native.items() if k not in ("native_bf16", "kernel_env")}
+    differences = zoo.MachineClass(**emulated).differences(native)
+    assert [d.split(":")[0] for d in differences] == ["native_bf16", "kernel_env"]
+
+
+def test_bf16_recipes_train_in_fp32_only_where_bf16_is_emulated():
+    here = machine_class()
+    assert training_precision("fp32", "cpu", here) == "fp32"
+    assert training_precision("bf16", "cpu", here) == ("bf16" if here.native_bf16 else "fp32")
+    assert training_precision("bf16", "cuda", here) == "bf16"
+
+
+@pytest.mark.parametrize("env", [{}, WITHOUT_BF16], ids=["this machine", "bf16 hidden"])
+def test_zoo_env_explains_the_machine(env):
+    import os
+
+    run = subprocess.run([sys.executable, "-m", "zoo", "env", "--json"], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout[run.stdout.index("{"):])
+    native = report["machine_class"]["native_bf16"]
+    assert f"machine class: {zoo.MachineClass(**report['machine_class']).summary()}" in run.stdout
+    for name, entry in report["models"].items():
+        assert entry["training_precision"] == ("bf16" if native else "fp32")
+        assert entry["fast_path"]["bf16"] == native
+        assert entry["check"]["kind"] in ("bit-identity", "accuracy", None) and entry["check"]["reason"]
+    if not native:
+        assert "bf16 is emulated here" in run.stdout

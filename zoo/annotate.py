@@ -1,0 +1,130 @@
+"""Add measured facts to a published record without touching its file: ``python -m zoo.annotate``.
+
+    python -m zoo.annotate fingerprints NAME RUN_DIR         # per-epoch weight sha256 + machine class, from a retrain
+    python -m zoo.annotate seed-spread NAME RUN_DIR...       # final top-1 of n >= 5 seeds of the published recipe
+
+``fingerprints`` takes a run of the published recipe (``python -m zoo.train NAME --output-dir RUN_DIR``, whole or
+stopped early) and refuses it unless it is the published run made again: same recipe, every epoch's train loss and
+accuracy equal to the published log, and, for a finished run, the published sha256. ``seed-spread`` scores the
+final file of each run (same recipe, other seeds) on all 10,000 test images and records mean, std and the
+``--check`` tolerance (:func:`zoo.check.seed_spread`).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .check import seed_spread
+from .data import DataError, load_cifar10
+from .machine import MachineClass
+from .manifest import WeightsRecord, published_records, write_record
+from .metrics import score
+from .recipes import Recipe
+from .train import CHECKPOINT_NAME, WEIGHTS_NAME, load_checkpoint, model_from_bytes
+from .weights import sha256_file
+
+MIN_SEEDS = 5
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    """A run's checkpoint (recipe, history, machine class), read with ``weights_only=True``."""
+    path = run_dir / CHECKPOINT_NAME
+    if not path.is_file():
+        raise ValueError(f"{run_dir} holds no {CHECKPOINT_NAME}: pass the --output-dir of a zoo.train run")
+    return load_checkpoint(path)
+
+
+def check_same_recipe(record: WeightsRecord, run: dict[str, Any], run_dir: Path, but: tuple[str, ...] = ()) -> None:
+    published = Recipe.from_dict(record.recipe["settings"]).training_dict()
+    trained = Recipe.from_dict(run["recipe"]).training_dict()
+    different = sorted(k for k in published if k not in but and published[k] != trained.get(k))
+    if different or run["subsets"] != [None, None]:
+        raise ValueError(f"{run_dir} did not run the published recipe of {record.name} on the whole data set "
+                         f"(differs in: {', '.join(different) or 'subsets'})")
+
+
+def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
+    run = read_run(run_dir)
+    check_same_recipe(record, run, run_dir)
+    if "machine_class" not in run:
+        raise ValueError(f"{run_dir} was written before zoo recorded machine classes: retrain it")
+    published = {h["epoch"]: h for h in record.recipe["history"]}
+    for entry in run["history"]:
+        old = published[entry["epoch"]]
+        if (entry["train_loss"], entry["train_acc"]) != (old["train_loss"], old["train_acc"]):
+            raise ValueError(f"epoch {entry['epoch']} of {run_dir} is not the published run's (train loss/accuracy "
+                             f"{entry['train_loss']}/{entry['train_acc']}, published {old['train_loss']}/"
+                             f"{old['train_acc']}): another machine class? see `zoo env`")
+    finished = run["epoch"] == record.recipe["settings"]["epochs"]
+    if finished and sha256_file(run_dir / WEIGHTS_NAME) != record.sha256:
+        raise ValueError(f"{run_dir / WEIGHTS_NAME} is not the published file (sha256 differs): this machine's class "
+                         "does not reproduce it")
+    fingerprints = {h["epoch"]: h["weights_sha256"] for h in run["history"]}
+    history = [{**h, "weights_sha256": fingerprints[h["epoch"]]} if h["epoch"] in fingerprints else h
+               for h in record.recipe["history"]]
+    evidence = ("reproduced the published sha256" if finished else
+                f"ran epochs 1-{run['epoch']} of {record.recipe['settings']['epochs']}, each with the published "
+                "train loss and accuracy (the final bytes were not made again)")
+    source = (f"re-derived {datetime.date.today().isoformat()} with `python -m zoo.annotate fingerprints "
+              f"{record.name} RUN_DIR`: a retrain of the published recipe on "
+              f"{MachineClass(**run['machine_class']).summary()} {evidence}")
+    return replace(record, recipe={**record.recipe, "history": history, "machine_class": run["machine_class"],
+                                   "machine_class_source": source})
+
+
+def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None) -> WeightsRecord:
+    test = load_cifar10(data_dir, train=False)
+    top1_by_seed: dict[int, float] = {}
+    machines = set()
+    for run_dir in run_dirs:
+        run = read_run(run_dir)
+        check_same_recipe(record, run, run_dir, but=("seed",))
+        seed = run["recipe"]["seed"]
+        if run["epoch"] != record.recipe["settings"]["epochs"] or not (run_dir / WEIGHTS_NAME).is_file():
+            raise ValueError(f"{run_dir} is not finished: resume it with `python -m zoo.train {record.name} --seed "
+                             f"{seed} --output-dir {run_dir} --resume`")
+        if seed in top1_by_seed:
+            raise ValueError(f"seed {seed} is given twice")
+        model = model_from_bytes(record.name, (run_dir / WEIGHTS_NAME).read_bytes())
+        top1_by_seed[seed] = score(model, test).top1
+        machines.add(MachineClass(**run["machine_class"]).summary() if "machine_class" in run else "not recorded")
+        print(f"{record.name} seed {seed}: top-1 {top1_by_seed[seed]:.4f} ({run_dir})", flush=True)
+    if len(top1_by_seed) < MIN_SEEDS:
+        raise ValueError(f"a published seed spread needs at least {MIN_SEEDS} seeds, got {len(top1_by_seed)}")
+    spread = {**seed_spread(top1_by_seed), "precision": record.recipe["settings"]["precision"],
+              "machine": "; ".join(sorted(machines)),
+              "command": f"python -m zoo.train {record.name} --seed S, final epoch, all 10,000 test images, fp32"}
+    return replace(record, metrics={**record.metrics, "seed_spread": spread})
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m zoo.annotate") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    fingerprints = commands.add_parser("fingerprints", help="per-epoch weight sha256 and machine class from a retrain")
+    fingerprints.add_argument("model", choices=sorted(published_records()))
+    fingerprints.add_argument("run_dir", type=Path)
+    spread = commands.add_parser("seed-spread", help="final top-1 spread of several seeds of the published recipe")
+    spread.add_argument("model", choices=sorted(published_records()))
+    spread.add_argument("run_dirs", type=Path, nargs="+")
+    spread.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    args = parser.parse_args(argv)
+    record = published_records()[args.model]
+    try:
+        if args.command == "fingerprints":
+            record = with_fingerprints(record, args.run_dir)
+        else:
+            record = with_seed_spread(record, args.run_dirs, args.data_dir)
+    except (ValueError, DataError) as error:
+        raise SystemExit(f"error: {error}") from None
+    write_record(record)
+    print(f"updated the manifest record of {args.model}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
