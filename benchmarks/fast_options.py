@@ -25,6 +25,7 @@ import zoo  # noqa: E402
 from zoo.fast import FastCPUInference  # noqa: E402
 
 OPTIONS = {  # label: FastCPUInference options
+    "bf16 at every batch size, channels_last": dict(bf16=True, channels_last=True, bf16_min_batch=1),
     "bf16, channels_last": dict(bf16=True, channels_last=True),
     "fp32, channels_last": dict(bf16=False, channels_last=True),
     "fp32, NCHW": dict(bf16=False, channels_last=False),

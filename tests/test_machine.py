@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 import zoo
-from zoo.machine import machine_class, training_precision
+from zoo.machine import KERNEL_ENV, machine_class, training_precision
 
 # Hides native bf16 from oneDNN on a CPU that has it: the other class this project meets, emulated.
 WITHOUT_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}
@@ -26,19 +27,20 @@ def cpu_flags() -> set[str]:
     pytest.skip("/proc/cpuinfo lists no flags")
 
 
-def class_in_subprocess(env: dict[str, str]) -> dict:
-    import os
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without kernel limits (the suite may run under emulation), plus ``extra``."""
+    return {**{k: v for k, v in os.environ.items() if k not in KERNEL_ENV}, **extra}
 
-    run = subprocess.run([sys.executable, "-c", "import json, zoo; print(json.dumps(zoo.machine_class().to_dict()))"],
-                         capture_output=True, text=True, env={**os.environ, **env}, check=True)
+
+def class_in_subprocess(env: dict[str, str]) -> dict:
+    code = "import json, torch, zoo; torch.set_num_threads(3); print(json.dumps(zoo.machine_class().to_dict()))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(**env), check=True)
     return json.loads(run.stdout)
 
 
-def test_machine_class_reports_this_cpu(monkeypatch):
-    for name in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS"):
-        monkeypatch.delenv(name, raising=False)
+def test_machine_class_reports_this_cpu():
     flags = cpu_flags()
-    here = machine_class(threads=3)
+    here = zoo.MachineClass(**class_in_subprocess({}))
     assert here.native_bf16 == bool(flags & {"avx512_bf16", "amx_bf16"})
     assert here.vnni == bool(flags & {"avx512_vnni", "avx_vnni"})
     assert here.amx == ("amx_tile" in flags)
@@ -71,17 +73,22 @@ def test_bf16_recipes_train_in_fp32_only_where_bf16_is_emulated():
 
 @pytest.mark.parametrize("env", [{}, WITHOUT_BF16], ids=["this machine", "bf16 hidden"])
 def test_zoo_env_explains_the_machine(env):
-    import os
+    def zoo_env(*args: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "zoo", "env", *args], capture_output=True, text=True,
+                             env=clean_env(**env), timeout=120)
+        assert run.returncode == 0, run.stderr
+        return run.stdout
 
-    run = subprocess.run([sys.executable, "-m", "zoo", "env", "--json"], capture_output=True, text=True,
-                         env={**os.environ, **env}, timeout=120)
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout[run.stdout.index("{"):])
+    report = json.loads(zoo_env("--json"))
+    text = zoo_env()
     native = report["machine_class"]["native_bf16"]
-    assert f"machine class: {zoo.MachineClass(**report['machine_class']).summary()}" in run.stdout
+    assert f"machine class: {zoo.MachineClass(**report['machine_class']).summary()}" in text
     for name, entry in report["models"].items():
         assert entry["training_precision"] == ("bf16" if native else "fp32")
         assert entry["fast_path"]["bf16"] == native
         assert entry["check"]["kind"] in ("bit-identity", "accuracy", None) and entry["check"]["reason"]
+        assert f"{name}: trains in {entry['training_precision']}" in text
+    if env:  # hidden bf16: another class than the records', so no bit-identity anywhere
+        assert all(entry["check"]["kind"] != "bit-identity" for entry in report["models"].values())
     if not native:
-        assert "bf16 is emulated here" in run.stdout
+        assert "bf16 is emulated here" in text

@@ -79,7 +79,7 @@ def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
 def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None) -> WeightsRecord:
     test = load_cifar10(data_dir, train=False)
     top1_by_seed: dict[int, float] = {}
-    machines = set()
+    machines, unrecorded = set(), 0
     for run_dir in run_dirs:
         run = read_run(run_dir)
         check_same_recipe(record, run, run_dir, but=("seed",))
@@ -91,12 +91,16 @@ def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str 
             raise ValueError(f"seed {seed} is given twice")
         model = model_from_bytes(record.name, (run_dir / WEIGHTS_NAME).read_bytes())
         top1_by_seed[seed] = score(model, test).top1
-        machines.add(MachineClass(**run["machine_class"]).summary() if "machine_class" in run else "not recorded")
+        if "machine_class" in run:
+            machines.add(MachineClass(**run["machine_class"]).summary())
+        else:
+            unrecorded += 1
         print(f"{record.name} seed {seed}: top-1 {top1_by_seed[seed]:.4f} ({run_dir})", flush=True)
     if len(top1_by_seed) < MIN_SEEDS:
         raise ValueError(f"a published seed spread needs at least {MIN_SEEDS} seeds, got {len(top1_by_seed)}")
     spread = {**seed_spread(top1_by_seed), "precision": record.recipe["settings"]["precision"],
-              "machine": "; ".join(sorted(machines)),
+              "machine": "; ".join(sorted(machines)) + (f" ({unrecorded} of the runs predate machine-class records)"
+                                                        if unrecorded else ""),
               "command": f"python -m zoo.train {record.name} --seed S, final epoch, all 10,000 test images, fp32"}
     return replace(record, metrics={**record.metrics, "seed_spread": spread})
 

@@ -66,13 +66,14 @@ def cmd_env(args: argparse.Namespace) -> int:
     """This machine's class and what follows from it: training precision, the kind of --check, fast-path options."""
     here = machine_class(threads=2)
     report: dict = {"machine_class": here.to_dict(), "models": {}}
-    print(f"machine class: {here.summary()}")
-    emulated = "no: bf16 is emulated here, so recipes in bf16 train in fp32 (--precision bf16 forces them)"
-    print(f"native bf16: {'yes' if here.native_bf16 else emulated}")
+    lines = [f"machine class: {here.summary()}", "native bf16: " + (
+        "yes" if here.native_bf16 else "no: bf16 is emulated here, so recipes in bf16 train in fp32 (--precision bf16 "
+                                       "forces them)")]
     for name in list_models():
         recipe = get_recipe(name)
-        precision = training_precision(recipe.precision, "cpu", machine_class(threads=recipe.threads))
-        entry = {"training_precision": precision, "fast_path": fast_path_options(build_model(name), here)}
+        precision = training_precision(recipe.precision, "cpu", here)
+        entry = {"training_precision": precision, "fast_path": fast_path_options(build_model(name), here),
+                 "check": {"kind": None, "reason": "no published weights"}}
         if name in list_models(pretrained=True):
             try:
                 plan = plan_check(get_weights(name), machine_class(threads=recipe.threads), precision, None)
@@ -80,12 +81,10 @@ def cmd_env(args: argparse.Namespace) -> int:
             except ValueError as error:
                 entry["check"] = {"kind": None, "reason": str(error)}
         report["models"][name] = entry
-        check = entry.get("check", {"kind": None, "reason": "no published weights"})
-        print(f"{name}: trains in {precision} (recipe: {recipe.precision}); --check here: "
-              f"{check['kind'] or 'not possible'} ({check['reason']}); fast path: bf16 {entry['fast_path']['bf16']}, "
-              f"channels_last {entry['fast_path']['channels_last']}")
-    if args.json:
-        print(json.dumps(report, indent=2))
+        lines.append(f"{name}: trains in {precision} (recipe: {recipe.precision}); --check here: "
+                     f"{entry['check']['kind'] or 'not possible'} ({entry['check']['reason']}); fast path: "
+                     f"bf16 {entry['fast_path']['bf16']}, channels_last {entry['fast_path']['channels_last']}")
+    print(json.dumps(report, indent=2) if args.json else "\n".join(lines))
     return 0
 
 
@@ -127,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", choices=list_models(pretrained=True))
     info.set_defaults(run=cmd_info)
     env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
-    env.add_argument("--json", action="store_true", help="also print the report as JSON")
+    env.add_argument("--json", action="store_true", help="print the report as JSON")
     env.set_defaults(run=cmd_env)
     download = commands.add_parser("download", help="fetch published weights for offline use, verified")
     download.add_argument("models", nargs="+", metavar="NAME", choices=list_models(pretrained=True))

@@ -7,8 +7,8 @@ Always ``inference_mode`` and ``torch.compile``. The rest depends on the machine
 measured by ``python benchmarks/fast_options.py`` on both CPU classes (README, Performance):
 
 * bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
-  emulated it is slower than fp32 (VGG-16 at batch 256: 0.70x the plain model), and for single images its casts
-  cost more than they save even natively (lenet at batch 1: 0.85x).
+  emulated it is slower than fp32 (VGG-16 at batch 256: 0.67x the plain model), and for single images its casts
+  cost more than they save even natively for the small models (lenet at batch 1: 0.81x).
 * channels_last under bf16, and in fp32 for models with wide convolutions (>= 64 output channels): fp32 lenet runs
   faster in NCHW, VGG-16 at batch 1 only beats the plain model in channels_last.
 
@@ -32,9 +32,11 @@ def has_wide_convolutions(model: nn.Module) -> bool:
 class FastCPUInference(nn.Module):
     """Wraps an ``eval()`` model: inference mode, compiled; bf16 autocast and channels_last as chosen."""
 
-    def __init__(self, model: nn.Module, bf16: bool = True, compile: bool = True, channels_last: bool = True) -> None:
+    def __init__(self, model: nn.Module, bf16: bool = True, compile: bool = True, channels_last: bool = True,
+                 bf16_min_batch: int = BF16_MIN_BATCH) -> None:
         super().__init__()
         self.bf16 = bf16
+        self.bf16_min_batch = bf16_min_batch
         self.channels_last = channels_last
         model = model.eval()
         if channels_last:
@@ -46,12 +48,12 @@ class FastCPUInference(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= BF16_MIN_BATCH
+        bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= self.bf16_min_batch
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return self.model(x).float()
 
     def extra_repr(self) -> str:
-        return f"bf16={self.bf16} (batches >= {BF16_MIN_BATCH}), channels_last={self.channels_last}"
+        return f"bf16={self.bf16} (batches >= {self.bf16_min_batch}), channels_last={self.channels_last}"
 
 
 def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, compile: bool = True,
