@@ -155,7 +155,7 @@ def _spread_note(record: WeightsRecord) -> str:
     return (f"\nSeed spread of this recipe ({len(spread['seeds'])} seeds, final epoch, all 10,000 test images; "
             f"{spread['machine']}): top-1 **{spread['mean']:.2%} ± {spread['std']:.2%}** (mean ± std; seed {runs}). "
             f"On another machine class, where kernels and so bytes differ, `--check` retrains and passes if the top-1 "
-            f"lies within ±{spread['tolerance']:.2%} of that mean ({spread['rule']}).\n")
+            f"lies within ±{100 * spread['tolerance']:.2f} points of that mean ({spread['rule']}).\n")
 
 
 def _augmentation(settings: dict) -> str:

@@ -51,7 +51,7 @@ class RunOptions:
     train_subset: int | None = None  # first N training images (tests, quick trials)
     test_subset: int | None = None
     progress: bool = True
-    stop_after_epoch: int | None = None  # end the run early (checkpoint kept): --check-epochs
+    stop_after_epoch: int | None = None  # end the run early, checkpoint kept (--stop-after, --check-epochs)
 
 
 @dataclass
@@ -266,25 +266,26 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                      final.per_class, unrounded)
 
 
-def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
-    """The ``state_dict`` (contiguous, CPU, floats in ``recipe.weights_dtype``) as safetensors with fixed metadata:
-    equal weights, equal bytes."""
+def state_dict_bytes(model: nn.Module, dtype: torch.dtype, label: str) -> bytes:
+    """The ``state_dict`` (contiguous, CPU, floats in ``dtype``) as safetensors with fixed metadata: equal weights,
+    equal bytes."""
     from safetensors.torch import save
 
-    storage = getattr(torch, recipe.weights_dtype)
-    state_dict = {k: v.detach().to("cpu", storage if v.is_floating_point() else v.dtype).contiguous()
+    state_dict = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
                   for k, v in model.state_dict().items()}
     # One metadata key only: safetensors writes the metadata map in hash order, which varies between processes.
-    return save(state_dict, metadata={"zoo": f"{recipe.model} recipe v{recipe.version}"})
+    return save(state_dict, metadata={"zoo": label})
+
+
+def safetensors_bytes(model: nn.Module, recipe: Recipe) -> bytes:
+    """The published file of ``model``: its weights stored in ``recipe.weights_dtype``."""
+    return state_dict_bytes(model, getattr(torch, recipe.weights_dtype), f"{recipe.model} recipe v{recipe.version}")
 
 
 def weights_fingerprint(model: nn.Module) -> str:
-    """sha256 of the float32 weights (as safetensors with fixed metadata) of the model being trained: equal after an
-    epoch only if the run so far was bit-identical. The EMA, if any, is a function of this trajectory."""
-    from safetensors.torch import save
-
-    state_dict = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    return sha256_bytes(save(state_dict, metadata={"zoo": "epoch fingerprint"}))
+    """sha256 of the float32 weights of the model being trained: equal after an epoch only if the run so far was
+    bit-identical. The EMA, if any, is a function of this trajectory."""
+    return sha256_bytes(state_dict_bytes(model, torch.float32, "epoch fingerprint"))
 
 
 def model_from_bytes(name: str, weights: bytes) -> nn.Module:
