@@ -105,13 +105,10 @@ def test_missing_data_is_a_clear_error(tmp_path):
 def check_kind(record) -> str | None:
     """The check `--check` runs on this machine for ``record`` ("bit-identity", "accuracy", or None where none can
     run, e.g. off the recorded class without a seed spread), as zoo env says."""
-    from zoo.check import plan_check
-    from zoo.machine import machine_class, training_precision
+    from zoo.check import plan_check_here
 
-    here = machine_class(threads=record.recipe["threads"])
-    precision = training_precision(record.recipe["settings"]["precision"], "cpu", here)
     try:
-        return plan_check(record, here, precision, None).kind
+        return plan_check_here(record).kind
     except ValueError:
         return None
 

@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from .machine import MachineClass
+from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord
 
 # Student's t, 0.995 quantile, by degrees of freedom (two-sided 99 %); past 10 the df=10 value (wider, so safe).
@@ -76,6 +76,12 @@ def plan_check(record: WeightsRecord, here: MachineClass, precision: str, check_
                          f"bit-identity check runs.")
     return CheckPlan("accuracy", f"{why}; kernels and so bytes differ between classes, so the retrain's top-1 is "
                                  f"compared with the published seed spread", epochs)
+
+
+def plan_check_here(record: WeightsRecord) -> CheckPlan:
+    """The full ``--check`` of ``record`` on this CPU, with the recipe's threads and the precision zoo.train picks."""
+    here = machine_class(threads=record.recipe["threads"])
+    return plan_check(record, here, training_precision(record.recipe["settings"]["precision"], "cpu", here), None)
 
 
 def compare_fingerprints(record: WeightsRecord, history: list[dict[str, Any]]) -> list[str]:

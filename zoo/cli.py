@@ -7,7 +7,7 @@ import sys
 
 from . import card, evaluate, predict, train
 from .api import get_model, get_weights, list_models
-from .check import plan_check
+from .check import plan_check_here
 from .data import CATEGORIES, DataError, load_cifar10
 from .fast import fast_path_options
 from .machine import machine_class, training_precision
@@ -64,7 +64,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_env(args: argparse.Namespace) -> int:
     """This machine's class and what follows from it: training precision, the kind of --check, fast-path options."""
-    here = machine_class(threads=2)
+    here = machine_class()
     report: dict = {"machine_class": here.to_dict(), "models": {}}
     lines = [f"machine class: {here.summary()}", "native bf16: " + (
         "yes" if here.native_bf16 else "no: bf16 is emulated here, so recipes in bf16 train in fp32 (--precision bf16 "
@@ -76,7 +76,7 @@ def cmd_env(args: argparse.Namespace) -> int:
                  "check": {"kind": None, "reason": "no published weights"}}
         if name in list_models(pretrained=True):
             try:
-                plan = plan_check(get_weights(name), machine_class(threads=recipe.threads), precision, None)
+                plan = plan_check_here(get_weights(name))
                 entry["check"] = {"kind": plan.kind, "reason": plan.reason}
             except ValueError as error:
                 entry["check"] = {"kind": None, "reason": str(error)}

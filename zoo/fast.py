@@ -64,13 +64,13 @@ def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, com
     ``channels_last``: default under bf16, or for models with convolutions of 64 or more output channels.
     ``compile=False`` where no C++ compiler is available.
     """
-    chosen = fast_path_options(model)
-    bf16 = chosen["bf16"] if bf16 is None else bf16
-    channels_last = (bf16 or has_wide_convolutions(model)) if channels_last is None else channels_last
-    return FastCPUInference(model, bf16=bf16, compile=compile, channels_last=channels_last)
+    chosen = fast_path_options(model, bf16=bf16)
+    channels_last = chosen["channels_last"] if channels_last is None else channels_last
+    return FastCPUInference(model, bf16=chosen["bf16"], compile=compile, channels_last=channels_last)
 
 
-def fast_path_options(model: nn.Module, here: MachineClass | None = None) -> dict[str, bool]:
-    """The options :func:`prepare_for_cpu_inference` picks for ``model`` on this machine (or ``here``)."""
-    bf16 = (here or machine_class()).native_bf16
+def fast_path_options(model: nn.Module, here: MachineClass | None = None, bf16: bool | None = None) -> dict[str, bool]:
+    """The options :func:`prepare_for_cpu_inference` picks for ``model`` on this machine (or ``here``); ``bf16``
+    overrides the machine's choice, and channels_last follows it."""
+    bf16 = (here or machine_class()).native_bf16 if bf16 is None else bf16
     return {"bf16": bf16, "channels_last": bf16 or has_wide_convolutions(model)}
