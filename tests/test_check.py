@@ -70,3 +70,24 @@ def test_fingerprints_are_compared_epoch_by_epoch(published):
     assert len(same) == 2 and all(" equal " in line for line in same)
     changed = compare_fingerprints(record, [first, {**second, "weights_sha256": "0" * 64}])
     assert " equal " in changed[0] and "DIFFERENT" in changed[1] and second["weights_sha256"] in changed[1]
+
+
+def test_a_gpu_record_is_checked_on_its_gpu_whatever_the_cpu_beside_it(published):
+    from zoo.machine import MachineClass
+
+    record = published["vgg16_cifar10"]
+    recorded = record.recipe["machine_class"]
+    assert recorded["cuda_device"], "the published VGG-16 was trained on a GPU"
+    other_host = {"vendor": "AuthenticAMD" if recorded["vendor"] != "AuthenticAMD" else "GenuineIntel",
+                  "cpu": "another CPU", "capability": "AVX2", "native_bf16": False, "amx": False, "threads": 16}
+    same_gpu = MachineClass(**{**recorded, **other_host})
+    plan = plan_check(record, same_gpu, record.recipe["settings"]["precision"], 2)
+    assert plan.kind == "bit-identity" and plan.epochs == 2
+    other_gpu = MachineClass(**{**recorded, "cuda_device": "NVIDIA A100-SXM4-40GB, CUDA 12.8, cuDNN 90100"})
+    cpu_only = machine_class(threads=record.recipe["threads"])
+    for machine in (other_gpu, cpu_only):
+        with pytest.raises(ValueError) as refused:
+            plan_check(record, machine, record.recipe["settings"]["precision"], None)
+        message = str(refused.value)
+        assert "cuda_device" in message and "vendor" not in message  # only what decides a GPU run's bytes
+        assert f"`{record.recipe['command']} --check`" in message

@@ -67,13 +67,17 @@ def plan_check(record: WeightsRecord, here: MachineClass, precision: str, check_
         return CheckPlan("bit-identity", f"this machine is of the class the record was made on "
                                          f"({here.summary()})", k)
     why = "this machine's class differs from the record's (" + "; ".join(differences) + ")"
+    gpu = (recorded or {}).get("cuda_device")
+    where = (f"on the GPU it was made on ({gpu}, torch {recorded['torch']}): `{record.recipe['command']} --check`"
+             if gpu else f"on the recorded class ({record.recipe.get('machine', '?')})")
+    has_spread = "seed_spread" in record.metrics
     if check_epochs:
         raise ValueError(f"--check-epochs compares weight fingerprints, which only the recorded class can reproduce: "
-                         f"{why}. Run the full --check for the accuracy check instead.")
-    if "seed_spread" not in record.metrics:
+                         f"{why}. " + ("Run the full --check for the accuracy check instead." if has_spread else
+                                       f"The bit-identity check runs {where}."))
+    if not has_spread:
         raise ValueError(f"{why}, so only an accuracy check could run, and the record of {record.name} has no seed "
-                         f"spread to compare with. On the recorded class ({record.recipe.get('machine', '?')}) the "
-                         f"bit-identity check runs.")
+                         f"spread to compare with. The bit-identity check runs {where}.")
     return CheckPlan("accuracy", f"{why}; kernels and so bytes differ between classes, so the retrain's top-1 is "
                                  f"compared with the published seed spread", epochs)
 

@@ -33,6 +33,9 @@ KERNEL_ENV = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "MKL_ENAB
 # family 26 machine reproduced the files published from an "AMD EPYC" whose family was not recorded.
 KEY_FIELDS = ("arch", "vendor", "capability", "native_bf16", "vnni", "amx", "kernel_env", "threads", "torch",
               "cuda_device")
+# On a GPU the weights are computed on the GPU; the CPU only shuffles and crops (integer gathers) and normalises
+# (one exactly rounded subtraction and division per pixel), which give the same bytes on every CPU.
+GPU_KEY_FIELDS = ("arch", "torch", "cuda_device")
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,17 @@ class MachineClass:
     kernel_env: dict[str, str] = field(default_factory=dict)
 
     def key(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in KEY_FIELDS}
+        return {name: getattr(self, name) for name in (GPU_KEY_FIELDS if self.cuda_device else KEY_FIELDS)}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def differences(self, recorded: dict[str, Any]) -> list[str]:
         """The key fields in which ``recorded`` (a ``to_dict()`` from a record) differs from this machine."""
-        return [f"{name}: {recorded.get(name)!r} there, {value!r} here" for name, value in self.key().items()
-                if recorded.get(name) != value]
+        # A GPU on either side: the GPU fields decide (a CPU machine differs from a GPU record in cuda_device).
+        names = GPU_KEY_FIELDS if self.cuda_device or recorded.get("cuda_device") else KEY_FIELDS
+        return [f"{name}: {recorded.get(name)!r} there, {getattr(self, name)!r} here" for name in names
+                if recorded.get(name) != getattr(self, name)]
 
     def summary(self) -> str:
         features = ", ".join(f"{'' if on else 'no '}{name}" for name, on in

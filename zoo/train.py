@@ -50,6 +50,7 @@ class RunOptions:
     tensorboard: str | None = None
     train_subset: int | None = None  # first N training images (tests, quick trials)
     test_subset: int | None = None
+    holdout: int | None = None  # score on the last N training images (not trained on) instead of the test set
     progress: bool = True
     stop_after_epoch: int | None = None  # end the run early, checkpoint kept (--stop-after, --check-epochs)
 
@@ -67,8 +68,12 @@ class RunResult:
     unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
 
 
-def set_determinism(recipe: Recipe, ranks: Ranks) -> None:
-    torch.manual_seed(recipe.seed)
+def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
+    if device.type == "cuda":
+        # cuBLAS is deterministic only with a fixed workspace; without this variable use_deterministic_algorithms
+        # raises at the first matmul. It must be set before the first cuBLAS call of the process.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(recipe.seed)  # seeds the CUDA generators too (dropout on the GPU)
     # Under torchrun the processes of one machine share its cores.
     torch.set_num_threads(max(1, recipe.threads // ranks.local_world_size))
     torch.use_deterministic_algorithms(True)
@@ -162,14 +167,17 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     from tqdm.auto import tqdm
 
     ranks = init_from_env(torch.device(options.device).type)
-    set_determinism(recipe, ranks)
     device = torch.device(options.device)
+    set_determinism(recipe, ranks, device)
     here = machine_class(device, threads=torch.get_num_threads()).to_dict()
     if device.type == "cuda" and ranks.enabled:
         device = torch.device("cuda", ranks.local_rank)
     train_split = load_cifar10(options.data_dir, train=True)
     test_split = load_cifar10(options.data_dir, train=False)
     data_sha256 = train_split.sha256()
+    if options.holdout:  # recipe search that never looks at the test set
+        test_split = Split(train_split.images[-options.holdout:], train_split.labels[-options.holdout:])
+        train_split = train_split.subset(len(train_split) - options.holdout)
     if options.train_subset:
         train_split = train_split.subset(options.train_subset)
     if options.test_subset:
@@ -193,7 +201,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     if options.resume and checkpoint_path.is_file():
         state = load_checkpoint(checkpoint_path, device)
         trained_by = Recipe.from_dict(state["recipe"]).training_dict()
-        if trained_by != recipe.training_dict() or state["subsets"] != [options.train_subset, options.test_subset]:
+        if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
             raise SystemExit(f"{checkpoint_path} was written by another recipe or subset; use another --output-dir.")
         if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
             raise SystemExit(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
@@ -205,6 +213,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             ema.load_state_dict(state["ema"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
         if ranks.is_main:
             print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
@@ -237,10 +247,11 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             writer.add_scalar("test/top1", test_top1, epoch + 1)
             writer.add_scalar("lr", entry["lr"], epoch + 1)
         save_checkpoint(checkpoint_path, {
-            "recipe": recipe.to_dict(), "subsets": [options.train_subset, options.test_subset], "epoch": epoch + 1,
+            "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "ema": ema.state_dict() if ema is not None else None, "generator": generator.get_state(),
-            "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed, "history": history, "machine_class": here,
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None, "elapsed_s": elapsed, "history": history, "machine_class": here,
         })
     if writer is not None:
         writer.close()
@@ -264,6 +275,11 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     shutdown(ranks)
     return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
                      final.per_class, unrounded)
+
+
+def _subsets(options: RunOptions) -> list[int | None]:
+    """What a checkpoint records of the data it trained and scored on (a resume must use the same)."""
+    return [options.train_subset, options.test_subset] + ([options.holdout] if options.holdout else [])
 
 
 def state_dict_bytes(model: nn.Module, dtype: torch.dtype, label: str) -> bytes:
@@ -338,13 +354,13 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
     )
 
 
-def publish(recipe: Recipe, result: RunResult, overwrite: bool) -> Path:
+def publish(recipe: Recipe, result: RunResult, overwrite: bool, command: str) -> Path:
     """Copy the weights to ``weights/NAME/`` and write the manifest record; refuses to replace a published file."""
     target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
     if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
         raise SystemExit(f"{target} is already published with another sha256; pass --overwrite to replace it.")
     atomic_write_bytes(target, result.weights_path.read_bytes())
-    write_record(make_record(recipe, result, f"python -m zoo.train {recipe.model}"))
+    write_record(make_record(recipe, result, command))
     return target
 
 
@@ -364,6 +380,7 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     recipe.add_argument("--seed", type=int)
     recipe.add_argument("--threads", type=int)
     recipe.add_argument("--precision", choices=["fp32", "bf16"])
+    recipe.add_argument("--cutout", type=int, help="side of the Cutout square (0: none)")
     recipe.add_argument("--ema-decay", type=float)
     recipe.add_argument("--weights-dtype", choices=["float32", "float16", "bfloat16"],
                         help="storage precision of the exported file (export only: a finished run can be re-exported "
@@ -379,6 +396,9 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     run.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard curves to DIR")
     run.add_argument("--train-subset", type=int, help="train on the first N images only (quick trials, tests)")
     run.add_argument("--test-subset", type=int, help="score on the first N test images only")
+    run.add_argument("--holdout", type=int, metavar="N",
+                     help="train on all but the last N training images and score on those, not on the test set "
+                          "(recipe search)")
     run.add_argument("--no-progress", action="store_true", help="no tqdm bar (log lines only)")
     run.add_argument("--stop-after", type=int, metavar="K",
                      help="end the run after epoch K of the recipe (checkpoint kept: --resume continues it)")
@@ -394,15 +414,39 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     return parser
 
 
+OVERRIDES = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "seed", "threads", "precision", "cutout",
+             "ema_decay", "weights_dtype")
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The published recipe of ``args.model`` with the command line's overrides."""
+    return get_recipe(args.model).with_overrides(**{name: getattr(args, name) for name in OVERRIDES})
+
+
+def regenerate_command(recipe: Recipe, args: argparse.Namespace) -> str:
+    """The shortest command that trains ``recipe`` again as this run did: the settings that differ from the published
+    recipe, the device and the gradient accumulation (the flags that only say where files go are left out)."""
+    published = get_recipe(recipe.model)
+    parts = ["python", "-m", "zoo.train", recipe.model]
+    for name in OVERRIDES:
+        if getattr(recipe, name) != getattr(published, name):
+            parts += [f"--{name.replace('_', '-')}", str(getattr(recipe, name))]
+    if args.device != "cpu":
+        parts += ["--device", args.device]
+    if args.accum_steps != 1:
+        parts += ["--accum-steps", str(args.accum_steps)]
+    return " ".join(parts)
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> int:
     args = build_parser(prog).parse_args(argv)
-    recipe = get_recipe(args.model).with_overrides(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        label_smoothing=args.label_smoothing, seed=args.seed, threads=args.threads, precision=args.precision,
-        ema_decay=args.ema_decay, weights_dtype=args.weights_dtype)
+    recipe = recipe_from_args(args)
     if args.accum_steps < 1 or recipe.batch_size % args.accum_steps:
         raise SystemExit(f"--accum-steps must divide the batch size {recipe.batch_size}")
-    if args.check and (recipe != get_recipe(args.model) or args.train_subset or args.test_subset):
+    if (args.check or args.publish) and (args.train_subset or args.test_subset or args.holdout):
+        raise SystemExit("error: a run on a subset or with --holdout can be neither published nor used as a check: drop "
+                         "--train-subset/--test-subset/--holdout")
+    if args.check and recipe != get_recipe(args.model):
         raise SystemExit("--check retrains the published recipe: drop the recipe overrides and subsets")
     if args.check_epochs is not None and not args.check:
         raise SystemExit("--check-epochs goes with --check")
@@ -434,7 +478,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
         output_dir = Path(scratch.name)
     options = RunOptions(data_dir=data_dir, output_dir=output_dir, resume=args.resume, device=args.device,
                          accum_steps=args.accum_steps, tensorboard=args.tensorboard, train_subset=args.train_subset,
-                         test_subset=args.test_subset, progress=not args.no_progress,
+                         test_subset=args.test_subset, holdout=args.holdout, progress=not args.no_progress,
                          stop_after_epoch=plan.epochs if plan else args.stop_after)
     try:
         result = train(recipe, options)
@@ -444,7 +488,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
         print(f"{recipe.model}: stopped after epoch {result.history[-1]['epoch']}/{recipe.epochs} as asked; "
               f"checkpoint in {output_dir}", flush=True)
     else:
-        print(f"{recipe.model}: top-1 {result.top1:.4f} on {args.test_subset or 10000} test images, "
+        scored_on = f"{args.holdout} held-out training" if args.holdout else f"{args.test_subset or 10000} test"
+        print(f"{recipe.model}: top-1 {result.top1:.4f} on {scored_on} images, "
               f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
     if result.unrounded_top1 is not None:
         print(f"top-1 of the float32 weights before storing them as {recipe.weights_dtype}: "
@@ -452,7 +497,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
     if plan is not None:
         return report_check(published, plan, result)
     if args.publish:
-        target = publish(recipe, result, args.overwrite)
+        target = publish(recipe, result, args.overwrite, regenerate_command(recipe, args))
         print(f"published {target} and its manifest record")
     return 0
 
