@@ -103,7 +103,7 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 ## Training
 
 `{record.recipe["command"]}` regenerates this file bit for bit on the machine class it was made on
-({record.recipe["machine"]}); `python -m zoo.train {record.name} --check` verifies it there, and
+({_class_words(record)}); `{record.recipe["command"]} --check` verifies it there, and
 `--check-epochs K` verifies the first K epochs in minutes against the weight fingerprints in the log below.
 {_machine_note(record)}Training took {record.recipe["wall_time_s"]:.0f} s in the training loop. Training data sha256:
 `{record.recipe["train_data_sha256"]}`.
@@ -140,6 +140,15 @@ def _storage_note(record: WeightsRecord) -> str:
             "them.")
 
 
+def _class_words(record: WeightsRecord) -> str:
+    """The machine class that reproduces the file: on a GPU its name and torch, whatever the CPU beside it."""
+    machine = record.recipe.get("machine_class") or {}
+    if machine.get("cuda_device"):
+        return (f"GPU {machine['cuda_device']}, torch {machine['torch']}, {machine['arch']}, whatever the CPU; "
+                f"trained beside {machine['cpu']}")
+    return record.recipe["machine"]
+
+
 def _machine_note(record: WeightsRecord) -> str:
     source = record.recipe.get("machine_class_source")
     return f"The machine class was {source}.\n" if source else ""
@@ -149,7 +158,7 @@ def _spread_note(record: WeightsRecord) -> str:
     """Seed spread and what --check does on other machine classes (empty where none was measured)."""
     spread = record.metrics.get("seed_spread")
     if not spread:
-        return ("\nOn another machine class (CPU without native bf16, another torch…) kernels and so bytes differ, "
+        return ("\nOn another machine class (another GPU or CPU, another torch…) kernels and so bytes differ, "
                 "and no seed spread was measured for this model to compare a retrain's accuracy with.\n")
     runs = ", ".join(f"{seed}: {top1:.2%}" for seed, top1 in zip(spread["seeds"], spread["top1"]))
     return (f"\nSeed spread of this recipe ({len(spread['seeds'])} seeds, final epoch, all 10,000 test images; "
