@@ -67,8 +67,13 @@ def test_damaged_file_is_refused_with_both_digests(weights_dir, record, damage):
 def test_device_argument_places_the_model(record):
     model = zoo.get_model(record.name, pretrained=True, map_location="cpu")
     assert {p.device.type for p in model.parameters()} == {"cpu"}
-    with pytest.raises(RuntimeError):
+    from zoo.errors import DeviceError
+
+    with pytest.raises(DeviceError, match="'not-a-device' is not a torch device"):
         zoo.get_model(record.name, pretrained=True, device="not-a-device")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="this machine has no such device"):
+            zoo.get_model(record.name, device="cuda")
 
 
 def test_unpublished_model_is_a_clear_error(published, monkeypatch):

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .errors import ManifestError, UnknownModelError, check_device
 from .manifest import WeightsRecord, published_records
 from .models import ARCHITECTURES, build_model, check_model_name
 from .weights import load_state_dict, read_state_dict_file
@@ -23,7 +24,7 @@ def get_weights(name: str) -> WeightsRecord:
     check_model_name(name)
     records = published_records()
     if name not in records:
-        raise ValueError(
+        raise UnknownModelError(
             f"{name!r} has no published weights yet (published: {', '.join(sorted(records)) or 'none'}). "
             f"Build it untrained with pretrained=False, or train it with `python -m zoo.train {name}`."
         )
@@ -38,7 +39,7 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
     (read with ``weights_only=True``), strict key matching. ``device`` (alias ``map_location``) places the model.
     """
     check_model_name(name)
-    device = torch.device(device or map_location or "cpu")
+    device = check_device(device or map_location)
     if weights is not None:
         if pretrained:
             raise ValueError("pass either pretrained=True (the published weights) or weights=PATH (your file), not both")
@@ -60,11 +61,13 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
 
 
 def _docstring(name: str, summary: str) -> str:
-    record = published_records().get(name)
-    if record is None:
-        weights = "No published weights yet: ``pretrained=True`` raises a ValueError."
+    try:
+        record = published_records().get(name)
+    except ManifestError as error:  # `import zoo` must work; pretrained=True then raises this error
+        weights = f"Published weights: unknown ({error})"
     else:
-        weights = (f"Published weights: {record.top1:.2%} top-1 on all 10,000 CIFAR-10 test images (final epoch), "
+        weights = ("No published weights yet: ``pretrained=True`` raises a ValueError." if record is None else
+                   f"Published weights: {record.top1:.2%} top-1 on all 10,000 CIFAR-10 test images (final epoch), "
                    f"{record.num_params:,} parameters, sha256 {record.sha256[:12]}…")
     return f"""{summary}
 

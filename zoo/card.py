@@ -8,12 +8,14 @@ the training curves from the per-epoch log the trainer stored in the record. Nee
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
 from .api import get_model, get_weights
-from .data import DataError, load_cifar10
-from .manifest import WeightsRecord
+from .data import load_cifar10
+from .errors import CliParser, ZooError, run_cli
+from .manifest import WeightsRecord, atomic_write_bytes, published_records
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
 
@@ -240,25 +242,25 @@ def write_card(name: str, data_dir: str | None = None, folder: Path | None = Non
     folder.mkdir(parents=True, exist_ok=True)
     plot_confusion(record, confusion, folder / CONFUSION_PNG)
     plot_curves(record, folder / CURVES_PNG)
-    (folder / "README.md").write_text(render_card(record, confusion), encoding="utf-8")
+    atomic_write_bytes(folder / "README.md", render_card(record, confusion).encode("utf-8"))
     return folder / "README.md"
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="example:\n  python -m zoo.card lenet cifar_quick")
-    parser.add_argument("models", nargs="+", metavar="NAME")
+    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  python -m zoo.card lenet cifar_quick")
+    parser.add_argument("models", nargs="+", metavar="NAME", choices=sorted(published_records()))
     parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
-    parser.add_argument("--output-dir", type=Path, help="write here instead of weights/NAME/ (one model)")
+    parser.add_argument("--output-dir", type=Path,
+                        help="write here instead of weights/NAME/ (with several models: OUTPUT_DIR/NAME/)")
     args = parser.parse_args(argv)
-    for name in args.models:
-        try:
-            print(write_card(name, args.data_dir, args.output_dir))
-        except DataError as error:
-            raise SystemExit(f"error: {error}") from None
+    if importlib.util.find_spec("matplotlib") is None:  # before minutes of scoring, not after
+        raise ZooError("zoo card draws its figures with matplotlib, which is not installed: pip install matplotlib")
+    for name in dict.fromkeys(args.models):
+        folder = args.output_dir / name if args.output_dir and len(set(args.models)) > 1 else args.output_dir
+        print(write_card(name, args.data_dir, folder))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

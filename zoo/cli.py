@@ -9,6 +9,7 @@ from . import card, evaluate, predict, train
 from .api import get_model, get_weights, list_models
 from .check import plan_check_here
 from .data import CATEGORIES, DataError, load_cifar10
+from .errors import CliParser, positive_int, run_cli
 from .fast import fast_path_options
 from .machine import machine_class, training_precision
 from .manifest import WeightsRecord
@@ -118,7 +119,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.",
+    parser = CliParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.",
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="models, parameters, top-1, file size, cached?").set_defaults(run=cmd_list)
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("models", nargs="+", metavar="NAME", choices=list_models(pretrained=True))
     download.set_defaults(run=cmd_download)
     demo = commands.add_parser("demo", help="load the published models and classify a few test images")
-    demo.add_argument("--images", type=int, default=8)
+    demo.add_argument("--images", type=positive_int, default=8, help="test images to classify (default 8)")
     demo.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
     demo.set_defaults(run=cmd_demo)
     for name, summary in (("train", "train a model with its recipe (python -m zoo.train)"),
@@ -144,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """The ``zoo`` command: errors zoo can explain are one line on stderr (exit 1; usage errors exit 2)."""
+    return run_cli(_dispatch, sys.argv[1:] if argv is None else argv)
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in DELEGATED:
         return DELEGATED[argv[0]](argv[1:], prog=f"zoo {argv[0]}")
     args = build_parser().parse_args(argv)

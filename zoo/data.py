@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import ZooError
+
 CATEGORIES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -26,7 +28,7 @@ BIN_RECORD_BYTES = 1 + 3 * 32 * 32
 DATA_DIR_ENV = "ZOO_DATA_DIR"
 
 
-class DataError(RuntimeError):
+class DataError(ZooError, RuntimeError):
     """CIFAR-10 is missing, partial or corrupt; the message says what was found where and what to do."""
 
 

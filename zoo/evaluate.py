@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 from .api import get_model
-from .data import DataError, default_data_dir, load_cifar10
+from .data import default_data_dir, load_cifar10
+from .errors import CliParser, run_cli
 from .metrics import score
 from .models import ARCHITECTURES
 
 
 def build_parser(prog: str = "python -m zoo.evaluate") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python -m zoo.evaluate lenet\n"
                "  python -m zoo.evaluate lenet --checkpoint runs/lenet/model.safetensors --json")
@@ -27,11 +28,8 @@ def build_parser(prog: str = "python -m zoo.evaluate") -> argparse.ArgumentParse
 
 def main(argv: list[str] | None = None, prog: str = "python -m zoo.evaluate") -> int:
     args = build_parser(prog).parse_args(argv)
+    test = load_cifar10(args.data_dir, train=False)  # first: missing data is said before any model is loaded
     model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint)
-    try:
-        test = load_cifar10(args.data_dir, train=False)
-    except DataError as error:
-        raise SystemExit(f"error: {error}") from None
     result = score(model, test)
     report = {"model": args.model, "checkpoint": str(args.checkpoint or "published"), "images": result.count,
               "top1": result.top1, "per_class": result.per_class}
@@ -49,4 +47,4 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.evaluate") ->
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from .errors import ManifestError
+
 MANIFEST_NAME = "weights_manifest.json"
 PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +56,8 @@ class WeightsRecord:
         return tuple(self.transforms["std"])
 
     def transforms_preset(self):
-        """The preprocessing this checkpoint expects, as torchvision transforms (PIL image or uint8/float tensor in)."""
+        """The preprocessing this checkpoint expects, as torchvision transforms: a PIL image in (any size, RGB), a
+        normalised float tensor (3, 32, 32) out. For uint8 tensors use ``zoo.data.normalize``."""
         from torchvision import transforms as T
 
         size = int(self.transforms.get("size", 32))
@@ -85,10 +88,26 @@ class WeightsRecord:
 
 
 def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, WeightsRecord]:
-    """Parse a manifest file into records keyed by model name."""
-    with open(path, encoding="utf-8") as f:
-        document = json.load(f)
-    return {name: WeightsRecord.from_dict(name, entry) for name, entry in document.get("models", {}).items()}
+    """Parse a manifest file into records keyed by model name; :class:`ManifestError` if it is damaged."""
+    fix = (f"Restore it (`git checkout -- {MANIFEST_NAME}` in a checkout) or reinstall zoo; the published copy is "
+           "the one in the repository")
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f)
+    except OSError as error:
+        raise ManifestError(f"cannot read the weights manifest {path} ({error.strerror or error}). {fix}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ManifestError(f"the weights manifest {path} is not valid JSON ({error}). {fix}.") from None
+    if not isinstance(document, dict) or not isinstance(document.get("models"), dict):
+        raise ManifestError(f"the weights manifest {path} has no \"models\" mapping. {fix}.")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ManifestError(f"the weights manifest {path} has format_version {version!r}; this zoo reads version "
+                            f"{FORMAT_VERSION}. Use the zoo release that wrote it, or upgrade zoo.")
+    try:
+        return {name: WeightsRecord.from_dict(name, entry) for name, entry in document["models"].items()}
+    except (ValueError, TypeError, AttributeError, KeyError) as error:
+        raise ManifestError(f"the weights manifest {path} holds a malformed record ({error}). {fix}.") from None
 
 
 @lru_cache(maxsize=None)

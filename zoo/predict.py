@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from .api import get_model, get_weights
+from .errors import CliParser, positive_int, run_cli
 from .models import ARCHITECTURES
 
 
@@ -28,11 +29,13 @@ class Prediction:
 
 
 def open_rgb(path: Path):
-    """The image at ``path`` as RGB; transparent areas are composited on white, as a viewer shows them."""
-    from PIL import Image
+    """The image at ``path`` as RGB, upright (EXIF orientation applied, as a phone photo is shown); transparent
+    areas are composited on white, as a viewer shows them."""
+    from PIL import Image, ImageOps
 
     with Image.open(path) as image:
         image.load()
+    image = ImageOps.exif_transpose(image)
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA"):
@@ -53,12 +56,12 @@ def predict(model: torch.nn.Module, images: list, preprocess, categories: tuple[
 
 
 def build_parser(prog: str = "python -m zoo predict") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  zoo predict cat.jpg dog.png --model cifar_quick\n  zoo predict *.png --model lenet --topk 5 --json")
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--model", required=True, choices=sorted(ARCHITECTURES))
-    parser.add_argument("--topk", type=int, default=3, help="classes to show per image (default 3)")
+    parser.add_argument("--topk", type=positive_int, default=3, help="classes to show per image (default 3, at most 10)")
     parser.add_argument("--checkpoint", type=Path, help="your own safetensors / state_dict .pth instead of the published weights")
     parser.add_argument("--json", action="store_true", help='print [{"file": ..., "top": [{"label": ..., "prob": ...}]}]')
     return parser
@@ -90,4 +93,4 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo predict") -> 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from .errors import UnknownModelError
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -66,5 +68,5 @@ RECIPES: dict[str, Recipe] = {
 
 def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
-        raise ValueError(f"No training recipe for {name!r}. Available: {', '.join(sorted(RECIPES))}.")
+        raise UnknownModelError(f"No training recipe for {name!r}. Available: {', '.join(sorted(RECIPES))}.")
     return RECIPES[name]

@@ -9,12 +9,14 @@ writes the manifest record; ``--check`` retrains and compares with the published
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .data import CATEGORIES, MEAN, STD, DataError, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
+from .data import CATEGORIES, IMAGES_PER_BATCH, MEAN, STD, TRAIN_BATCHES, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
 from .check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from .distributed import Ranks, init_from_env, shutdown
+from .errors import (CheckpointError, CliParser, ZooError, device_argument, fraction, non_negative_float,
+                     non_negative_int, positive_float, positive_int, run_cli)
 from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
 from .metrics import score
@@ -32,7 +36,11 @@ from .models import build_model
 from .recipes import RECIPES, Recipe, get_recipe
 from .weights import CHECKOUT_WEIGHTS, sha256_bytes, sha256_file
 
+TRAIN_IMAGES = IMAGES_PER_BATCH * len(TRAIN_BATCHES)
+TEST_IMAGES = IMAGES_PER_BATCH
 CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_KEYS = frozenset({"recipe", "subsets", "epoch", "model", "optimizer", "scheduler", "generator", "torch_rng",
+                             "elapsed_s", "history"})
 WEIGHTS_NAME = "model.safetensors"
 HUB_ORG = "org"
 HUB_REVISION = "v1"
@@ -107,15 +115,27 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     checkpoints written while the machine class stored ``torch.__version__`` as one hold it."""
     from torch.torch_version import TorchVersion
 
-    with torch.serialization.safe_globals([TorchVersion]):
-        return torch.load(path, map_location=device, weights_only=True)
+    try:
+        with torch.serialization.safe_globals([TorchVersion]), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the pickle protocol of junk before failing on it
+            state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # junk makes the weights-only unpickler fail in many ways; its advice (load with
+        # weights_only=False) is not one to pass on for a file that may not be ours
+        raise CheckpointError(f"{path} is not a readable zoo training checkpoint ({type(error).__name__} while "
+                              "reading it, tensors only). Delete it to start afresh, or use another --output-dir.") \
+            from None
+    missing = sorted(CHECKPOINT_KEYS - set(state) if isinstance(state, dict) else CHECKPOINT_KEYS)
+    if missing:
+        raise CheckpointError(f"{path} is not a zoo training checkpoint (it lacks {', '.join(missing)}). Delete it to "
+                              "start afresh, or use another --output-dir.")
+    return state
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Atomic: a kill at any moment leaves the previous checkpoint or the new one, never half of one."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """Atomic: a kill or a failure at any moment leaves the previous checkpoint or the new one, never half of one."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
@@ -202,9 +222,10 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         state = load_checkpoint(checkpoint_path, device)
         trained_by = Recipe.from_dict(state["recipe"]).training_dict()
         if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
-            raise SystemExit(f"{checkpoint_path} was written by another recipe or subset; use another --output-dir.")
+            raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
+                                  "--output-dir, or drop --resume to start afresh there.")
         if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
-            raise SystemExit(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
+            raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
                              f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -319,7 +340,7 @@ def _tensorboard_writer(log_dir: str | None):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as error:
-        raise SystemExit("--tensorboard needs TensorBoard: pip install 'zoo[tensorboard]'") from error
+        raise ZooError("--tensorboard needs TensorBoard: pip install 'zoo[tensorboard]'") from None
     return SummaryWriter(log_dir)
 
 
@@ -358,30 +379,30 @@ def publish(recipe: Recipe, result: RunResult, overwrite: bool, command: str) ->
     """Copy the weights to ``weights/NAME/`` and write the manifest record; refuses to replace a published file."""
     target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
     if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
-        raise SystemExit(f"{target} is already published with another sha256; pass --overwrite to replace it.")
+        raise ZooError(f"{target} is already published with another sha256; pass --overwrite to replace it.")
     atomic_write_bytes(target, result.weights_path.read_bytes())
     write_record(make_record(recipe, result, command))
     return target
 
 
 def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python -m zoo.train lenet                 # the published recipe\n"
                "  python -m zoo.train lenet --check         # retrain, compare with the published sha256\n"
                "  python -m zoo.train vgg16_cifar10 --resume  # continue a killed run")
     parser.add_argument("model", choices=sorted(RECIPES))
     recipe = parser.add_argument_group("recipe overrides (default: the published recipe)")
-    recipe.add_argument("--epochs", type=int)
-    recipe.add_argument("--batch-size", type=int)
-    recipe.add_argument("--lr", type=float, help="peak learning rate")
-    recipe.add_argument("--weight-decay", type=float)
-    recipe.add_argument("--label-smoothing", type=float)
-    recipe.add_argument("--seed", type=int)
-    recipe.add_argument("--threads", type=int)
+    recipe.add_argument("--epochs", type=positive_int)
+    recipe.add_argument("--batch-size", type=positive_int)
+    recipe.add_argument("--lr", type=positive_float, help="peak learning rate")
+    recipe.add_argument("--weight-decay", type=non_negative_float)
+    recipe.add_argument("--label-smoothing", type=fraction)
+    recipe.add_argument("--seed", type=non_negative_int)
+    recipe.add_argument("--threads", type=positive_int)
     recipe.add_argument("--precision", choices=["fp32", "bf16"])
-    recipe.add_argument("--cutout", type=int, help="side of the Cutout square (0: none)")
-    recipe.add_argument("--ema-decay", type=float)
+    recipe.add_argument("--cutout", type=non_negative_int, help="side of the Cutout square (0: none)")
+    recipe.add_argument("--ema-decay", type=fraction)
     recipe.add_argument("--weights-dtype", choices=["float32", "float16", "bfloat16"],
                         help="storage precision of the exported file (export only: a finished run can be re-exported "
                              "with --resume)")
@@ -390,24 +411,24 @@ def build_parser(prog: str = "python -m zoo.train") -> argparse.ArgumentParser:
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 with torchvision first (internet)")
     run.add_argument("--output-dir", type=Path, help="checkpoints and final weights (default: runs/NAME/)")
     run.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoint.pt")
-    run.add_argument("--device", default="cpu", help="cpu, cuda or mps (AMP on CUDA)")
-    run.add_argument("--accum-steps", type=int, default=1,
+    run.add_argument("--device", default="cpu", type=device_argument, help="cpu, cuda or mps (AMP on CUDA)")
+    run.add_argument("--accum-steps", type=positive_int, default=1,
                      help="split each batch into N micro-batches (gradient accumulation; same recipe, less memory)")
     run.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard curves to DIR")
-    run.add_argument("--train-subset", type=int, help="train on the first N images only (quick trials, tests)")
-    run.add_argument("--test-subset", type=int, help="score on the first N test images only")
-    run.add_argument("--holdout", type=int, metavar="N",
+    run.add_argument("--train-subset", type=positive_int, help="train on the first N images only (quick trials, tests)")
+    run.add_argument("--test-subset", type=positive_int, help="score on the first N test images only")
+    run.add_argument("--holdout", type=positive_int, metavar="N",
                      help="train on all but the last N training images and score on those, not on the test set "
                           "(recipe search)")
     run.add_argument("--no-progress", action="store_true", help="no tqdm bar (log lines only)")
-    run.add_argument("--stop-after", type=int, metavar="K",
+    run.add_argument("--stop-after", type=positive_int, metavar="K",
                      help="end the run after epoch K of the recipe (checkpoint kept: --resume continues it)")
     out = parser.add_argument_group("publishing")
     mode = out.add_mutually_exclusive_group()
     mode.add_argument("--publish", action="store_true", help="export to weights/NAME/ and write the manifest record")
     mode.add_argument("--check", action="store_true",
                       help="retrain with the published recipe; exit 0 only if the sha256 equals the published one")
-    out.add_argument("--check-epochs", type=int, metavar="K",
+    out.add_argument("--check-epochs", type=positive_int, metavar="K",
                      help="with --check on the recorded machine class: stop after K epochs and compare their weight "
                           "fingerprints (minutes instead of the whole run)")
     out.add_argument("--overwrite", action="store_true", help="with --publish: replace an existing published file")
@@ -439,19 +460,28 @@ def regenerate_command(recipe: Recipe, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> int:
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
     recipe = recipe_from_args(args)
-    if args.accum_steps < 1 or recipe.batch_size % args.accum_steps:
-        raise SystemExit(f"--accum-steps must divide the batch size {recipe.batch_size}")
+    if recipe.batch_size % args.accum_steps:
+        parser.error(f"--accum-steps {args.accum_steps} must divide the batch size {recipe.batch_size}")
     if (args.check or args.publish) and (args.train_subset or args.test_subset or args.holdout):
-        raise SystemExit("error: a run on a subset or with --holdout can be neither published nor used as a check: drop "
-                         "--train-subset/--test-subset/--holdout")
+        parser.error("a run on a subset or with --holdout can be neither published nor used as a check: drop "
+                     "--train-subset/--test-subset/--holdout")
     if args.check and recipe != get_recipe(args.model):
-        raise SystemExit("--check retrains the published recipe: drop the recipe overrides and subsets")
+        parser.error("--check retrains the published recipe: drop the recipe overrides")
     if args.check_epochs is not None and not args.check:
-        raise SystemExit("--check-epochs goes with --check")
-    if args.stop_after is not None and (args.check or args.publish or args.stop_after < 1):
-        raise SystemExit("--stop-after takes an epoch number >= 1 and does not go with --check or --publish")
+        parser.error("--check-epochs goes with --check")
+    if args.stop_after is not None and (args.check or args.publish):
+        parser.error("--stop-after does not go with --check or --publish")
+    if args.stop_after is not None and args.stop_after > recipe.epochs:
+        parser.error(f"--stop-after {args.stop_after} is past the recipe's last epoch ({recipe.epochs})")
+    train_images = TRAIN_IMAGES - (args.holdout or 0)
+    for flag, value, limit in (("--holdout", args.holdout, TRAIN_IMAGES - recipe.batch_size),
+                               ("--train-subset", args.train_subset, train_images),
+                               ("--test-subset", args.test_subset, TEST_IMAGES)):
+        if value is not None and value > limit:
+            parser.error(f"{flag} {value} is more than the {limit:,} images it can take")
     here = machine_class(args.device, threads=recipe.threads)
     if args.precision is None and (precision := training_precision(recipe.precision, args.device, here)) != recipe.precision:
         print(f"this CPU has no native bf16 ({here.summary()}): training in {precision} instead of the recipe's "
@@ -462,11 +492,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
     if args.check:
         published = published_records().get(args.model)
         if published is None:
-            raise SystemExit(f"error: {args.model} has no published record to check against")
+            raise ZooError(f"{args.model} has no published record to check against")
         try:
             plan = plan_check(published, here, recipe.precision, args.check_epochs)
         except ValueError as error:
-            raise SystemExit(f"error: {error}") from None
+            raise ZooError(str(error)) from None
         print(plan.describe(), flush=True)
     data_dir = args.data_dir or default_data_dir()
     if args.download:
@@ -480,10 +510,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
                          accum_steps=args.accum_steps, tensorboard=args.tensorboard, train_subset=args.train_subset,
                          test_subset=args.test_subset, holdout=args.holdout, progress=not args.no_progress,
                          stop_after_epoch=plan.epochs if plan else args.stop_after)
-    try:
-        result = train(recipe, options)
-    except DataError as error:
-        raise SystemExit(f"error: {error}") from None
+    result = train(recipe, options)
     if result.weights_path is None:
         print(f"{recipe.model}: stopped after epoch {result.history[-1]['epoch']}/{recipe.epochs} as asked; "
               f"checkpoint in {output_dir}", flush=True)
@@ -520,4 +547,4 @@ def report_check(published: WeightsRecord, plan: CheckPlan, result: RunResult) -
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

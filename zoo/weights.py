@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import torch
 
+from .errors import CheckpointError, ZooError
 from .manifest import CHECKOUT_ROOT, WeightsRecord
 
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 CHECKOUT_WEIGHTS = CHECKOUT_ROOT / "weights"
 
 
-class ChecksumError(RuntimeError):
+class ChecksumError(ZooError, RuntimeError):
     """A weights file is present but its sha256 is not the published one."""
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(ZooError, RuntimeError):
     """No copy of a published weights file could be found or downloaded."""
 
 
@@ -120,27 +122,41 @@ def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """A ``state_dict`` from a user's file: safetensors, or a ``.pth`` read with ``weights_only=True``.
 
     A ``.pth`` holding a whole pickled model (``torch.save(model)``) is refused: unpickling it could run code.
+    Anything that is not a readable state_dict raises :class:`~zoo.errors.CheckpointError` saying what was found.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint file at {path}")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if len(head) == 8 and not head.startswith((b"PK", b"\x80")):  # safetensors: u64 header length, then JSON
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
     import pickle
 
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint file at {path}: give the path of a .safetensors or state_dict .pth file")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    what = (f"{path} ({path.stat().st_size} bytes) is neither a safetensors file nor a torch.save() state_dict; "
+            "it may be truncated or another kind of file")
+    if len(head) == 8 and not head.startswith((b"PK", b"\x80")):  # safetensors: u64 header length, then JSON
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as error:
+            raise CheckpointError(f"{what} ({error}). Re-save it with safetensors.torch.save_file(model.state_dict(), "
+                                  "PATH).") from None
     try:
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the pickle protocol of junk before failing on it
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        raise ValueError(
+        if "unsupported global" not in str(error).lower():  # not a pickled object: damaged or not a pickle at all
+            raise CheckpointError(f"{what} (UnpicklingError while reading it, tensors only).") from None
+        raise CheckpointError(
             f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
             "unpickled because that could run code. Re-save it as a state_dict where it was made: "
             "torch.save(model.state_dict(), 'model.pth'), or better safetensors.torch.save_file(model.state_dict(), "
             "'model.safetensors')."
-        ) from error
+        ) from None
+    except Exception as error:  # the weights-only unpickler fails on junk in many ways (EOFError, IndexError, …)
+        raise CheckpointError(f"{what} ({type(error).__name__} while reading it, tensors only).") from None
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise ValueError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
+        raise CheckpointError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
     return state_dict

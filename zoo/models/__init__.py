@@ -5,6 +5,8 @@ from typing import Callable
 
 from torch import nn
 
+from ..errors import UnknownModelError
+
 from .cifar_quick import CifarQuick, cifar_quick
 from .lenet import LeNet, lenet
 from .vgg import VGG16CIFAR10, vgg16_cifar10
@@ -19,7 +21,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 def check_model_name(name: str) -> None:
     """Raise a ``ValueError`` listing the known architectures unless ``name`` is one."""
     if name not in ARCHITECTURES:
-        raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(sorted(ARCHITECTURES))}.")
+        raise UnknownModelError(f"Unknown model {name!r}. Available models: {', '.join(sorted(ARCHITECTURES))}.")
 
 
 def build_model(name: str, num_classes: int = 10) -> nn.Module:

@@ -1,0 +1,223 @@
+"""Bad input through the real entry points: a clear error that says what to do, no traceback, no stray file.
+
+CLI: one line on stderr, exit status 2 for a usage error and 1 for a runtime failure. API: a specific exception
+type (zoo.errors) carrying the same message.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import zoo
+from zoo.errors import CheckpointError, DeviceError, ManifestError, UnknownModelError
+
+from conftest import REPO
+
+USAGE, RUNTIME = 2, 1
+
+
+def run_zoo(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    # PYTHONPATH: this checkout's zoo, also when the command runs from another folder
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd or REPO, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+
+
+def assert_clean_error(run: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
+    assert run.returncode == status, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr  # one line: what was wrong and what to do
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def junk_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("junk")
+    files = {"text": b"this is not a checkpoint at all", "short": b"\x80\x02", "three-bytes": b"abc",
+             "bad-zip": b"PK\x03\x04garbage", "empty": b""}
+    paths = {}
+    for name, data in files.items():
+        paths[name] = folder / f"{name}.pth"
+        paths[name].write_bytes(data)
+    return paths
+
+
+USAGE_ERRORS = [
+    (["train", "lenet", "--batch-size", "0"], "--batch-size: must be a whole number >= 1, not 0"),
+    (["train", "lenet", "--epochs", "-1"], "--epochs: must be a whole number >= 1, not -1"),
+    (["train", "lenet", "--epochs", "0"], "--epochs: must be a whole number >= 1, not 0"),
+    (["train", "lenet", "--train-subset", "0"], "--train-subset: must be a whole number >= 1, not 0"),
+    (["train", "lenet", "--train-subset", "-5"], "--train-subset: must be a whole number >= 1, not -5"),
+    (["train", "lenet", "--train-subset", "50001"], "--train-subset 50001 is more than the 50,000 images"),
+    (["train", "lenet", "--test-subset", "10001"], "--test-subset 10001 is more than the 10,000 images"),
+    (["train", "lenet", "--holdout", "60000"], "--holdout 60000 is more than"),
+    (["train", "lenet", "--device", "bogus"], "device='bogus' is not a torch device"),
+    (["train", "lenet", "--lr", "nan"], "--lr: must be a number > 0, not nan"),
+    (["train", "lenet", "--lr", "fast"], "'fast' is not a number"),
+    (["train", "lenet", "--label-smoothing", "1"], "--label-smoothing: must be a number from 0"),
+    (["train", "lenet", "--accum-steps", "3"], "--accum-steps 3 must divide the batch size 256"),
+    (["train", "lenet", "--stop-after", "61"], "--stop-after 61 is past the recipe's last epoch (60)"),
+    (["train", "lenet", "--publish", "--train-subset", "100"], "can be neither published nor used as a check"),
+    (["train", "lenet", "--check", "--holdout", "100"], "can be neither published nor used as a check"),
+    (["train", "lenet", "--check", "--epochs", "2"], "--check retrains the published recipe"),
+    (["train", "nosuch"], "invalid choice: 'nosuch'"),
+    (["predict", "photo.jpg", "--model", "lenet", "--topk", "0"], "--topk: must be a whole number >= 1, not 0"),
+    (["predict", "photo.jpg", "--model", "lenet", "--topk", "-2"], "--topk: must be a whole number >= 1, not -2"),
+    (["predict", "photo.jpg", "--model", "nosuch"], "invalid choice: 'nosuch'"),
+    (["evaluate", "nosuch"], "invalid choice: 'nosuch'"),
+    (["card", "nosuch"], "invalid choice: 'nosuch'"),
+    (["demo", "--images", "0"], "--images: must be a whole number >= 1, not 0"),
+    (["demo", "--images", "-3"], "--images: must be a whole number >= 1, not -3"),
+    (["info", "nosuch"], "invalid choice: 'nosuch'"),
+    (["download", "nosuch"], "invalid choice: 'nosuch'"),
+]
+if not torch.cuda.is_available():
+    USAGE_ERRORS.append((["train", "lenet", "--device", "cuda"], "device='cuda': this machine has no such device"))
+
+
+@pytest.mark.parametrize("argv, message", USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
+def test_usage_errors_are_one_line_and_exit_2(argv, message, tmp_path):
+    run = run_zoo(*argv, cwd=tmp_path)  # from an empty folder: a usage error must leave it empty (no runs/ …)
+    assert_clean_error(run, USAGE, message, f"zoo {argv[0]}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_training_flags_are_checked_before_any_data_is_read(tmp_path):
+    run = run_zoo("train", "lenet", "--batch-size", "0", "--data-dir", str(tmp_path / "nowhere"))
+    assert_clean_error(run, USAGE, "--batch-size")  # not the missing data: nothing ran
+
+
+@pytest.mark.parametrize("content", ["junk", "foreign"])
+def test_resume_from_a_corrupt_or_foreign_checkpoint_is_refused_and_left_alone(content, tmp_path, data_dir):
+    checkpoint = tmp_path / "checkpoint.pt"
+    if content == "junk":
+        checkpoint.write_bytes(b"\x80\x04not a checkpoint")
+        expected = "is not a readable zoo training checkpoint"
+    else:
+        torch.save({"weights": torch.zeros(3)}, checkpoint)
+        expected = "is not a zoo training checkpoint (it lacks"
+    original = checkpoint.read_bytes()
+    run = run_zoo("train", "lenet", "--resume", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
+    assert_clean_error(run, RUNTIME, expected, "Delete it to start afresh")
+    assert checkpoint.read_bytes() == original and sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
+
+
+@pytest.mark.parametrize("command", [["predict", "README.md", "--model", "lenet"], ["evaluate", "lenet"]])
+def test_a_bad_checkpoint_file_is_a_clear_error_in_the_cli(command, junk_files, data_dir):
+    run = run_zoo(*command, "--checkpoint", str(junk_files["text"]), "--data-dir", str(data_dir)) \
+        if command[0] == "evaluate" else run_zoo(*command, "--checkpoint", str(junk_files["text"]))
+    assert_clean_error(run, RUNTIME, str(junk_files["text"]), "neither a safetensors file nor a torch.save()")
+    missing = run_zoo(*command, "--checkpoint", str(junk_files["text"].with_name("absent.pth")))
+    assert_clean_error(missing, RUNTIME, "no checkpoint file at")
+
+
+def test_evaluate_reports_missing_data_before_loading_any_model(tmp_path, junk_files):
+    run = run_zoo("evaluate", "lenet", "--checkpoint", str(junk_files["text"]), "--data-dir", str(tmp_path))
+    assert_clean_error(run, RUNTIME, f"no CIFAR-10 found in {tmp_path}")  # the data, not the junk checkpoint
+
+
+def test_unavailable_weights_are_a_clear_error_in_the_cli(tmp_path):
+    """No copy anywhere and offline: predict says where it looked and how to fix it, with no traceback."""
+    script = ("import sys, zoo.weights as w; from pathlib import Path; w.CHECKOUT_WEIGHTS = Path(sys.argv[1]); "
+              "from zoo.cli import main; sys.exit(main(['predict', 'README.md', '--model', 'lenet']))")
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "no-weights")], capture_output=True, text=True,
+                         cwd=REPO, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path),
+                                                     "ZOO_WEIGHTS_DIR": str(tmp_path / "empty")})
+    assert_clean_error(run, RUNTIME, "Cannot get the weights of 'lenet'", "zoo download lenet")
+
+
+@pytest.mark.parametrize("kind", ["text", "short", "three-bytes", "bad-zip", "empty"])
+def test_get_model_on_a_junk_file_raises_checkpoint_error(kind, junk_files):
+    with pytest.raises(CheckpointError, match="is neither a safetensors file nor a torch.save"):
+        zoo.get_model("lenet", weights=junk_files[kind])
+
+
+def test_get_model_errors_name_the_problem(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint file at"):
+        zoo.get_model("lenet", weights=tmp_path / "absent.safetensors")
+    with pytest.raises(DeviceError, match="'not-a-device' is not a torch device"):
+        zoo.get_model("lenet", device="not-a-device")
+    with pytest.raises(UnknownModelError, match="Available models: cifar_quick, lenet, vgg16_cifar10"):
+        zoo.get_model("resnet18")
+
+
+@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+def test_models_refuse_raw_uint8_pixels_and_point_to_the_preset(name):
+    model = zoo.get_model(name).eval()
+    with pytest.raises(ValueError, match=rf"got a torch.uint8 tensor.*zoo.get_weights\('{name}'\).transforms_preset\(\)"):
+        model(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match=r"transforms_preset\(\)"):
+        model(torch.zeros(2, 3, 28, 28))
+
+
+def test_save_checkpoint_failure_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):
+    from zoo import train as zoo_train
+
+    path = tmp_path / "checkpoint.pt"
+    zoo_train.save_checkpoint(path, {"epoch": 1})
+    before = path.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        zoo_train.save_checkpoint(path, {"epoch": 2, "weights": torch.zeros(1000)})
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+@pytest.fixture()
+def package_copy(tmp_path) -> Path:
+    """A copy of the zoo package (no checkout around it) whose manifest a test may damage."""
+    shutil.copytree(REPO / "zoo", tmp_path / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda text: text[: len(text) // 2], "is not valid JSON"),
+    (lambda text: '{"format_version": 1}', 'has no "models" mapping'),
+    (lambda text: text.replace('"format_version": 1', '"format_version": 99', 1), "has format_version 99"),
+    (lambda text: text.replace('"sha256"', '"sha-256"', 1), "holds a malformed record"),
+])
+def test_a_damaged_manifest_still_imports_and_then_says_what_is_wrong(damage, message, package_copy):
+    manifest = package_copy / "zoo" / "weights_manifest.json"
+    manifest.write_text(damage(manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    code = ("import zoo, zoo.errors\n"
+            "try:\n    zoo.get_model('lenet', pretrained=True)\n"
+            "except zoo.errors.ManifestError as error:\n    print('ManifestError:', error)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=package_copy, timeout=300)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert run.stdout.startswith("ManifestError:") and message in run.stdout and str(manifest) in run.stdout
+    cli = subprocess.run([sys.executable, "-m", "zoo", "list"], capture_output=True, text=True, cwd=package_copy,
+                         timeout=300)
+    assert_clean_error(cli, RUNTIME, message)
+
+
+def test_manifest_error_is_the_type_the_api_raises(tmp_path):
+    from zoo.manifest import read_manifest
+
+    (tmp_path / "m.json").write_text("[]")
+    with pytest.raises(ManifestError, match='has no "models" mapping'):
+        read_manifest(tmp_path / "m.json")
+    with pytest.raises(ManifestError, match="cannot read the weights manifest"):
+        read_manifest(tmp_path / "absent.json")
+
+
+def test_predict_turns_phone_photos_upright(tmp_path):
+    """A JPEG stored sideways with EXIF orientation 6 (rotate 90° clockwise to view) is classified as shown."""
+    from PIL import Image
+
+    from zoo.predict import open_rgb
+
+    stored = Image.new("RGB", (40, 20), (200, 10, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    stored.save(tmp_path / "phone.jpg", exif=exif.tobytes())
+    assert open_rgb(tmp_path / "phone.jpg").size == (20, 40)
