@@ -221,3 +221,51 @@ def test_predict_turns_phone_photos_upright(tmp_path):
     exif[0x0112] = 6  # Orientation
     stored.save(tmp_path / "phone.jpg", exif=exif.tobytes())
     assert open_rgb(tmp_path / "phone.jpg").size == (20, 40)
+
+
+def test_card_without_matplotlib_says_so_before_scoring(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None  # as if not installed\n"
+            "from zoo.cli import main; sys.exit(main(['card', 'lenet', '--data-dir', sys.argv[1], '--output-dir', sys.argv[1]]))")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "no-data")], capture_output=True, text=True,
+                         cwd=REPO, timeout=300)
+    assert_clean_error(run, RUNTIME, "matplotlib, which is not installed: pip install matplotlib")
+    assert not (tmp_path / "no-data").exists()  # nothing scored (no data was needed), nothing written
+
+
+def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir):
+    run = run_zoo("card", "lenet", "cifar_quick", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
+    assert run.returncode == 0, run.stderr
+    for name in ("lenet", "cifar_quick"):
+        card = (tmp_path / name / "README.md").read_text(encoding="utf-8")
+        assert f"# `{name}`" in card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar_quick", "lenet"]
+
+
+def test_a_corrupt_local_copy_of_the_weights_is_a_clear_error_in_predict(tmp_path, published):
+    record = published["lenet"]
+    copy = tmp_path / "lenet" / record.filename
+    copy.parent.mkdir()
+    copy.write_bytes((REPO / "weights" / "lenet" / record.filename).read_bytes()[:1000])  # truncated
+    run = run_zoo("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path)})
+    assert_clean_error(run, RUNTIME, f"sha256 mismatch for {copy}", "Delete it")
+    assert copy.stat().st_size == 1000  # left as found: never silently replaced
+
+
+def test_run_options_refuse_counts_that_would_silently_change_the_data(tmp_path):
+    from zoo.errors import ZooError
+    from zoo.train import RunOptions
+
+    for field in ("train_subset", "test_subset", "holdout", "accum_steps"):
+        for value in (0, -5):
+            with pytest.raises(ZooError, match=f"{field}={value}"):
+                RunOptions(data_dir=tmp_path, output_dir=tmp_path, **{field: value})
+
+
+def test_recipes_refuse_settings_no_run_can_use():
+    from zoo.errors import RecipeError
+    from zoo.recipes import get_recipe
+
+    with pytest.raises(RecipeError, match=r"batch_size=0 \(must be >= 1\), lr=-0.1 \(must be > 0\)"):
+        get_recipe("lenet").with_overrides(batch_size=0, lr=-0.1)
+    with pytest.raises(RecipeError, match="precision='fp8'"):
+        get_recipe("lenet").with_overrides(precision="fp8")

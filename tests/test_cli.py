@@ -64,7 +64,7 @@ def test_predict_text_output(image_files, published):
     assert line.startswith(f"{image_files / 'exact.png'}: ") and line.count("%") == 2
 
 
-def test_list_info_download(published, tmp_path):
+def test_list_and_info(published, tmp_path):
     listing = zoo_cli("list")
     assert listing.returncode == 0, listing.stderr
     for name, record in published.items():
@@ -72,8 +72,6 @@ def test_list_info_download(published, tmp_path):
     name = sorted(published)[0]
     info = json.loads(zoo_cli("info", name).stdout)
     assert info["sha256"] == published[name].sha256 and info["name"] == name
-    download = zoo_cli("download", name)
-    assert download.returncode == 0 and "sha256 verified" in download.stdout
     unknown = zoo_cli("info", "resnet50")
     assert unknown.returncode == 2 and "invalid choice: 'resnet50'" in unknown.stderr
 

@@ -43,6 +43,31 @@ def test_two_ranks_finish_agree_and_learn(ddp_run):
     assert history[-1]["test_top1"] > 0.2
 
 
+def test_each_rank_trains_on_its_own_slice_of_every_global_batch(ddp_run, data_dir):
+    """Rank r trains on the r-th half of each global batch that the single-process recipe draws: recompute the
+    batches and compare every epoch's image count and label sum per rank with what the ranks report."""
+    import torch
+
+    from zoo.data import load_cifar10
+    from zoo.recipes import get_recipe
+    from zoo.train import epoch_batches
+
+    _, run = ddp_run
+    reported = re.findall(r"rank (\d): trained on (\d+) images, label sum (\d+)", run.stdout + run.stderr)
+    recipe = get_recipe("lenet").with_overrides(epochs=3)
+    train_split = load_cifar10(data_dir, train=True).subset(4000)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    expected = []
+    for _ in range(recipe.epochs):
+        batches = epoch_batches(train_split, recipe, generator)
+        for rank in (0, 1):
+            halves = [labels.tensor_split(2)[rank] for _, labels in batches]
+            expected.append((str(rank), str(sum(len(h) for h in halves)), str(sum(int(h.sum()) for h in halves))))
+    assert sorted(reported) == sorted(expected)
+    counts = {(rank, count) for rank, count, _ in reported}
+    assert counts == {("0", "2000"), ("1", "2000")}  # 4,000 images split evenly, none twice
+
+
 def test_killed_and_resumed_under_torchrun_ends_on_the_same_bytes(ddp_run, data_dir, tmp_path):
     output_dir, _ = ddp_run
     process = torchrun(data_dir, tmp_path, wait=False)

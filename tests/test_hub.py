@@ -138,3 +138,16 @@ def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, publis
     assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
     offline = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr
+
+
+def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(repo_archive, hub, tmp_path, published):
+    """From a copy without weights/ (Torch Hub's archive): the download really goes over the loopback socket."""
+    name = sorted(published)[0]
+    code = f"import sys; from zoo.cli import main; sys.exit(main(['download', {name!r}]))"
+    first = run_python(code, repo_archive, hub_env(hub, tmp_path))
+    assert first.returncode == 0, first.stderr
+    assert "sha256 verified" in first.stdout and str(tmp_path / "hf_home") in first.stdout
+    assert hub.downloads() == 1, hub.requests
+    hub.close()
+    offline = run_python(code, repo_archive, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    assert offline.returncode == 0 and "sha256 verified" in offline.stdout, offline.stderr

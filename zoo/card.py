@@ -8,7 +8,6 @@ the training curves from the per-epoch log the trainer stored in the record. Nee
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -254,8 +253,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int
     parser.add_argument("--output-dir", type=Path,
                         help="write here instead of weights/NAME/ (with several models: OUTPUT_DIR/NAME/)")
     args = parser.parse_args(argv)
-    if importlib.util.find_spec("matplotlib") is None:  # before minutes of scoring, not after
-        raise ZooError("zoo card draws its figures with matplotlib, which is not installed: pip install matplotlib")
+    try:  # before the scoring, not after it
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ZooError("zoo card draws its figures with matplotlib, which is not installed: pip install matplotlib") \
+            from None
     for name in dict.fromkeys(args.models):
         folder = args.output_dir / name if args.output_dir and len(set(args.models)) > 1 else args.output_dir
         print(write_card(name, args.data_dir, folder))

@@ -20,6 +20,10 @@ class UnknownModelError(ZooError, ValueError):
     """A model name zoo does not have, or one with no published weights / recipe."""
 
 
+class RecipeError(ZooError, ValueError):
+    """A training recipe with a setting no run can use (``batch_size=0``, ``epochs=-1``, …)."""
+
+
 class CheckpointError(ZooError, ValueError):
     """A checkpoint or weights file given by the user is missing, unreadable or not what it should be."""
 
@@ -50,12 +54,16 @@ def check_device(value: "str | torch.device | None") -> "torch.device":
     return device
 
 
-def device_argument(text: str) -> "torch.device":
-    """argparse type: a device this machine has (see :func:`check_device`), kept as the string given."""
+def device_argument(text: str) -> str:
+    """argparse type: a device name torch can parse (whether this machine has it is checked when the command runs,
+    so that a recorded command line like ``--device cuda`` still parses on a CPU)."""
+    import torch
+
     try:
-        check_device(text)
-    except DeviceError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        torch.device(text)
+    except (RuntimeError, TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"device={text!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or "
+                                         "'mps'") from None
     return text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .errors import UnknownModelError
+from .errors import RecipeError, UnknownModelError
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,21 @@ class Recipe:
 
     # Settings that only shape the exported file: a checkpoint may be resumed and re-exported with other values.
     EXPORT_ONLY = frozenset({"weights_dtype"})
+
+    def __post_init__(self) -> None:
+        rules = [("epochs", self.epochs >= 1, ">= 1"), ("batch_size", self.batch_size >= 1, ">= 1"),
+                 ("lr", 0 < self.lr < float("inf"), "> 0"), ("weight_decay", 0 <= self.weight_decay < float("inf"), ">= 0"),
+                 ("label_smoothing", 0 <= self.label_smoothing < 1, "in [0, 1)"),
+                 ("warmup_fraction", 0 < self.warmup_fraction < 1, "in (0, 1)"),
+                 ("crop_padding", self.crop_padding >= 0, ">= 0"), ("cutout", self.cutout >= 0, ">= 0"),
+                 ("seed", self.seed >= 0, ">= 0"), ("threads", self.threads >= 1, ">= 1"),
+                 ("ema_decay", 0 <= self.ema_decay < 1, "in [0, 1)"),
+                 ("precision", self.precision in ("fp32", "bf16"), "'fp32' or 'bf16'"),
+                 ("weights_dtype", self.weights_dtype in ("float32", "float16", "bfloat16"),
+                  "'float32', 'float16' or 'bfloat16'")]
+        wrong = [f"{name}={getattr(self, name)!r} (must be {rule})" for name, ok, rule in rules if not ok]
+        if wrong:
+            raise RecipeError(f"recipe for {self.model!r} cannot run: {', '.join(wrong)}")
 
     def with_overrides(self, **overrides: Any) -> "Recipe":
         """A copy with the non-``None`` overrides applied."""

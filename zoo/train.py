@@ -27,7 +27,7 @@ from torch import nn
 from .data import CATEGORIES, IMAGES_PER_BATCH, MEAN, STD, TRAIN_BATCHES, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
 from .check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from .distributed import Ranks, init_from_env, shutdown
-from .errors import (CheckpointError, CliParser, ZooError, device_argument, fraction, non_negative_float,
+from .errors import (CheckpointError, CliParser, DeviceError, ZooError, check_device, device_argument, fraction, non_negative_float,
                      non_negative_int, positive_float, positive_int, run_cli)
 from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
@@ -61,6 +61,13 @@ class RunOptions:
     holdout: int | None = None  # score on the last N training images (not trained on) instead of the test set
     progress: bool = True
     stop_after_epoch: int | None = None  # end the run early, checkpoint kept (--stop-after, --check-epochs)
+
+    def __post_init__(self) -> None:
+        counts = {"train_subset": self.train_subset, "test_subset": self.test_subset, "holdout": self.holdout,
+                  "stop_after_epoch": self.stop_after_epoch, "accum_steps": self.accum_steps}
+        wrong = [f"{name}={value!r}" for name, value in counts.items() if value is not None and value < 1]
+        if wrong:  # 0 would silently mean "all", a negative count would silently drop images
+            raise ZooError(f"run options must be None or >= 1: {', '.join(wrong)}")
 
 
 @dataclass
@@ -144,8 +151,10 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
     total_loss = torch.zeros((), dtype=torch.float64)
     correct = 0
     seen = 0
+    label_sum = 0  # of this rank's slices: lets a test check that each rank trained on its own share
     for images, labels in batches:
         images, labels = ranks.shard(images), ranks.shard(labels)
+        label_sum += int(labels.sum())
         optimizer.zero_grad(set_to_none=True)
         for micro_images, micro_labels in zip(images.chunk(options.accum_steps), labels.chunk(options.accum_steps)):
             x = normalize(micro_images).to(device, non_blocking=True)
@@ -163,6 +172,8 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
             ema.update_parameters(model)
         bar.update(len(labels) * ranks.world_size)
         bar.set_postfix(loss=f"{float(total_loss) / seen:.3f}", acc=f"{correct / seen:.3f}")
+    if ranks.enabled:
+        print(f"rank {ranks.rank}: trained on {seen} images, label sum {label_sum}", flush=True)
     total, correct, seen = ranks.sum(float(total_loss), correct, seen)
     return total / seen, correct / seen
 
@@ -463,6 +474,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     recipe = recipe_from_args(args)
+    try:
+        check_device(args.device)
+    except DeviceError as error:
+        parser.error(str(error))
     if recipe.batch_size % args.accum_steps:
         parser.error(f"--accum-steps {args.accum_steps} must divide the batch size {recipe.batch_size}")
     if (args.check or args.publish) and (args.train_subset or args.test_subset or args.holdout):
