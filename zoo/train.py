@@ -16,7 +16,6 @@ import platform
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from .manifest import WeightsRecord, atomic_write_bytes, published_records, writ
 from .metrics import score
 from .models import build_model
 from .recipes import RECIPES, Recipe, get_recipe
-from .weights import CHECKOUT_WEIGHTS, sha256_bytes, sha256_file
+from .weights import CHECKOUT_WEIGHTS, load_tensors_only, sha256_bytes, sha256_file
 
 TRAIN_IMAGES = IMAGES_PER_BATCH * len(TRAIN_BATCHES)
 TEST_IMAGES = IMAGES_PER_BATCH
@@ -122,15 +121,8 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict[str,
     checkpoints written while the machine class stored ``torch.__version__`` as one hold it."""
     from torch.torch_version import TorchVersion
 
-    try:
-        with torch.serialization.safe_globals([TorchVersion]), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about the pickle protocol of junk before failing on it
-            state = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:  # junk makes the weights-only unpickler fail in many ways; its advice (load with
-        # weights_only=False) is not one to pass on for a file that may not be ours
-        raise CheckpointError(f"{path} is not a readable zoo training checkpoint ({type(error).__name__} while "
-                              "reading it, tensors only). Delete it to start afresh, or use another --output-dir.") \
-            from None
+    state = load_tensors_only(path, f"{path} is not a readable zoo training checkpoint",
+                              ". Delete it to start afresh, or use another --output-dir.", device, [TorchVersion])
     missing = sorted(CHECKPOINT_KEYS - set(state) if isinstance(state, dict) else CHECKPOINT_KEYS)
     if missing:
         raise CheckpointError(f"{path} is not a zoo training checkpoint (it lacks {', '.join(missing)}). Delete it to "

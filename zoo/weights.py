@@ -16,6 +16,7 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
+from typing import Any, Sequence
 
 import torch
 
@@ -118,14 +119,32 @@ def load_state_dict(record: WeightsRecord, device: str | torch.device = "cpu") -
     return {k: v.to(device, torch.float32 if v.is_floating_point() else v.dtype) for k, v in state_dict.items()}
 
 
+def load_tensors_only(path: Path, what: str, fix: str = "", map_location: str | torch.device = "cpu",
+                      allowed: Sequence[type] = (), pickled_object: str | None = None) -> Any:
+    """``torch.load(path, weights_only=True)`` of a file that may hold anything: :class:`~zoo.errors.CheckpointError`
+    whatever goes wrong, saying ``what`` the file is not, why, and the ``fix`` (or ``pickled_object`` where the file
+    pickles objects other than tensors and ``allowed`` types). torch's own advice, to retry with
+    ``weights_only=False``, is not passed on."""
+    import pickle
+
+    try:
+        with torch.serialization.safe_globals(list(allowed)), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about the pickle protocol of junk before failing on it
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        refused_object = "unsupported global" in str(error).lower()
+        raise CheckpointError(pickled_object if refused_object and pickled_object else
+                              f"{what} (UnpicklingError while reading it, tensors only){fix}") from None
+    except Exception as error:  # the weights-only unpickler fails on junk in many ways (EOFError, IndexError, …)
+        raise CheckpointError(f"{what} ({type(error).__name__} while reading it, tensors only){fix}") from None
+
+
 def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """A ``state_dict`` from a user's file: safetensors, or a ``.pth`` read with ``weights_only=True``.
 
     A ``.pth`` holding a whole pickled model (``torch.save(model)``) is refused: unpickling it could run code.
     Anything that is not a readable state_dict raises :class:`~zoo.errors.CheckpointError` saying what was found.
     """
-    import pickle
-
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}: give the path of a .safetensors or state_dict .pth file")
@@ -142,21 +161,11 @@ def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as error:
             raise CheckpointError(f"{what} ({error}). Re-save it with safetensors.torch.save_file(model.state_dict(), "
                                   "PATH).") from None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about the pickle protocol of junk before failing on it
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        if "unsupported global" not in str(error).lower():  # not a pickled object: damaged or not a pickle at all
-            raise CheckpointError(f"{what} (UnpicklingError while reading it, tensors only).") from None
-        raise CheckpointError(
-            f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
-            "unpickled because that could run code. Re-save it as a state_dict where it was made: "
-            "torch.save(model.state_dict(), 'model.pth'), or better safetensors.torch.save_file(model.state_dict(), "
-            "'model.safetensors')."
-        ) from None
-    except Exception as error:  # the weights-only unpickler fails on junk in many ways (EOFError, IndexError, …)
-        raise CheckpointError(f"{what} ({type(error).__name__} while reading it, tensors only).") from None
+    state_dict = load_tensors_only(path, what, ".", pickled_object=(
+        f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
+        "unpickled because that could run code. Re-save it as a state_dict where it was made: "
+        "torch.save(model.state_dict(), 'model.pth'), or better safetensors.torch.save_file(model.state_dict(), "
+        "'model.safetensors')."))
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
     return state_dict
