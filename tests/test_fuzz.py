@@ -2,7 +2,6 @@
 (a usage exit or zoo's own exception type), never another exception."""
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path

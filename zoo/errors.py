@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Callable, NoReturn
 
+import torch
+
 
 class ZooError(Exception):
     """Base of the errors zoo reports with a message meant for the user."""
@@ -36,9 +38,8 @@ class DeviceError(ZooError, ValueError):
     """A device that torch does not know, or that this machine does not have."""
 
 
-def check_device(value: "str | torch.device | None") -> "torch.device":
+def check_device(value: str | torch.device | None) -> torch.device:
     """``value`` as a ``torch.device`` this machine has (``None``: the CPU); :class:`DeviceError` otherwise."""
-    import torch
 
     try:
         device = torch.device(value if value is not None else "cpu")
@@ -57,7 +58,6 @@ def check_device(value: "str | torch.device | None") -> "torch.device":
 def device_argument(text: str) -> str:
     """argparse type: a device name torch can parse (whether this machine has it is checked when the command runs,
     so that a recorded command line like ``--device cuda`` still parses on a CPU)."""
-    import torch
 
     try:
         torch.device(text)

@@ -342,7 +342,7 @@ def _tensorboard_writer(log_dir: str | None):
         return None
     try:
         from torch.utils.tensorboard import SummaryWriter
-    except ImportError as error:
+    except ImportError:
         raise ZooError("--tensorboard needs TensorBoard: pip install 'zoo[tensorboard]'") from None
     return SummaryWriter(log_dir)
 
