@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -93,3 +94,28 @@ def test_weights_argument_loads_a_tutorial_state_dict(tmp_path, published):
     assert torch.equal(loaded(x), model(x))
     with pytest.raises(ValueError, match="not both"):
         zoo.get_model(name, pretrained=True, weights=tmp_path / "tutorial.pth")
+
+
+def test_shipped_pictures_are_the_first_test_image_of_each_class(test_split):
+    from zoo.data import CATEGORIES, shipped_examples
+
+    examples, indices = shipped_examples()
+    assert sorted(examples.labels.tolist()) == list(range(len(CATEGORIES)))
+    for image, label, index in zip(examples.images, examples.labels.tolist(), indices):
+        assert torch.equal(image, test_split.images[index]) and test_split.labels[index] == label  # lossless
+        assert int((test_split.labels[:index] == label).sum()) == 0  # the first of its class
+
+
+def test_demo_classifies_the_shipped_pictures_offline_without_the_data_set(tmp_path, published):
+    from zoo.data import shipped_examples
+
+    run = subprocess.run([sys.executable, "-m", "zoo", "demo", "--data-dir", str(tmp_path)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr
+    assert "classifying the 10 CIFAR-10 test pictures shipped with zoo" in run.stdout
+    examples, _ = shipped_examples()
+    for name in published:
+        right = int((predict_classes(zoo.get_model(name, pretrained=True), examples.images) == examples.labels).sum())
+        [line] = [line for line in run.stdout.splitlines() if line.startswith(f"{name}: ")]
+        assert line.endswith(f"here {right}/10 right"), line
+    assert run.stdout.count("  test image ") == 10 * len(published)

@@ -111,7 +111,8 @@ def test_installed_package_finds_its_manifest_from_any_directory(tmp_path, publi
 
     from conftest import missing
 
-    code = "import json, zoo; print(json.dumps({'file': zoo.__file__, 'published': zoo.list_models(pretrained=True)}))"
+    code = ("import json, zoo, zoo.data; print(json.dumps({'file': zoo.__file__, 'published': "
+            "zoo.list_models(pretrained=True), 'pictures': len(zoo.data.shipped_examples()[0])}))")
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     if run.returncode != 0:
         missing(f"zoo is not installed (pip install .): {run.stderr.strip().splitlines()[-1]}")
@@ -119,6 +120,7 @@ def test_installed_package_finds_its_manifest_from_any_directory(tmp_path, publi
     if Path(result["file"]).resolve().is_relative_to(REPO):
         pytest.skip("zoo is installed in editable mode from this checkout")
     assert result["published"] == sorted(published)
+    assert result["pictures"] == 10  # the demo's pictures are package data
 
 
 def test_readme_model_table_gives_the_manifest_figures_and_commands(published):

@@ -8,7 +8,7 @@ import sys
 from . import card, evaluate, predict, train
 from .api import get_model, get_weights, list_models
 from .check import plan_check_here
-from .data import CATEGORIES, DataError, load_cifar10
+from .data import CATEGORIES, DataError, load_cifar10, shipped_examples
 from .errors import CliParser, positive_int, run_cli
 from .fast import fast_path_options
 from .machine import machine_class, training_precision
@@ -100,21 +100,26 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Load every published model (sha256-verified) and classify the first test images."""
+    """Load every published model (sha256-verified) and classify test images: the first ``--images`` of CIFAR-10 where
+    the data set is, else the ten pictures shipped with zoo (one per class)."""
     try:
         test = load_cifar10(args.data_dir, train=False).subset(args.images)
-    except DataError as error:
-        test = None
-        print(f"(no CIFAR-10 test images to classify: {error})\n")
+        indices = list(range(len(test)))
+        source = f"the first {len(test)} CIFAR-10 test images"
+    except DataError:
+        test, indices = shipped_examples()
+        source = (f"the {len(test)} CIFAR-10 test pictures shipped with zoo (no data set here: set ZOO_DATA_DIR or "
+                  "--data-dir to classify more)")
+    print(f"classifying {source}\n")
     for name in list_models(pretrained=True):
         record = get_weights(name)
         model = get_model(name, pretrained=True)
+        predicted = predict_classes(model, test.images, mean=record.mean, std=record.std)
+        right = int((predicted == test.labels).sum())
         print(f"{name}: {record.num_params:,} parameters, {record.top1:.2%} top-1 on the CIFAR-10 test set, "
-              f"weights verified (sha256 {record.sha256[:16]}…)")
-        if test is not None:
-            predicted = predict_classes(model, test.images, mean=record.mean, std=record.std)
-            for i, (p, t) in enumerate(zip(predicted.tolist(), test.labels.tolist())):
-                print(f"  test image {i}: predicted {CATEGORIES[p]:<10} true {CATEGORIES[t]:<10} {'ok' if p == t else 'x'}")
+              f"weights verified (sha256 {record.sha256[:16]}…); here {right}/{len(test)} right")
+        for i, p, t in zip(indices, predicted.tolist(), test.labels.tolist()):
+            print(f"  test image {i}: predicted {CATEGORIES[p]:<10} true {CATEGORIES[t]:<10} {'ok' if p == t else 'x'}")
     return 0
 
 

@@ -53,6 +53,21 @@ class Split:
         return digest.hexdigest()
 
 
+EXAMPLES_DIR = Path(__file__).with_name("examples")
+
+
+def shipped_examples() -> tuple[Split, list[int]]:
+    """The ten pictures shipped inside the package (the first CIFAR-10 test image of each class, lossless PNG named
+    ``INDEX_CLASS.png``) and their indices in the test set: what ``zoo demo`` classifies where no data set is."""
+    from PIL import Image
+
+    files = sorted(EXAMPLES_DIR.glob("*.png"))
+    images = [torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1) for f in files]
+    labels = [CATEGORIES.index(f.stem.split("_", 1)[1]) for f in files]
+    indices = [int(f.stem.split("_", 1)[0]) for f in files]
+    return Split(torch.stack(images).contiguous(), torch.tensor(labels, dtype=torch.int64)), indices
+
+
 def default_data_dir() -> Path:
     """``$ZOO_DATA_DIR`` if set, else the per-user cache ``$XDG_CACHE_HOME/zoo/data`` (``~/.cache/zoo/data``)."""
     if os.environ.get(DATA_DIR_ENV):
