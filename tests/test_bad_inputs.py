@@ -269,3 +269,16 @@ def test_recipes_refuse_settings_no_run_can_use():
         get_recipe("lenet").with_overrides(batch_size=0, lr=-0.1)
     with pytest.raises(RecipeError, match="precision='fp8'"):
         get_recipe("lenet").with_overrides(precision="fp8")
+
+
+def test_an_installed_copy_never_writes_into_itself(package_copy, tmp_path):
+    """Outside a clone, `zoo card` needs --output-dir and `--publish` is refused before any training."""
+    before = sorted(p.relative_to(package_copy) for p in package_copy.rglob("*") if "__pycache__" not in p.parts)
+    card = subprocess.run([sys.executable, "-m", "zoo", "card", "lenet"], capture_output=True, text=True,
+                          cwd=package_copy, timeout=300)
+    assert_clean_error(card, RUNTIME, "zoo runs from an installed copy", "pass --output-dir DIR")
+    publish = subprocess.run([sys.executable, "-m", "zoo.train", "lenet", "--publish", "--data-dir", str(tmp_path)],
+                             capture_output=True, text=True, cwd=package_copy, timeout=300)
+    assert_clean_error(publish, USAGE, "--publish writes weights/lenet/", "this zoo is an installed copy")
+    after = sorted(p.relative_to(package_copy) for p in package_copy.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before

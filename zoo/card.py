@@ -14,7 +14,7 @@ from pathlib import Path
 from .api import get_model, get_weights
 from .data import load_cifar10
 from .errors import CliParser, ZooError, run_cli
-from .manifest import WeightsRecord, atomic_write_bytes, published_records
+from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
 
@@ -258,6 +258,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int
     except ImportError:
         raise ZooError("zoo card draws its figures with matplotlib, which is not installed: pip install matplotlib") \
             from None
+    if args.output_dir is None and not in_checkout():  # never write into an installed package
+        raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parent}), not a clone of the repository, so "
+                       "there is no weights/NAME/ to write: pass --output-dir DIR")
     for name in dict.fromkeys(args.models):
         folder = args.output_dir / name if args.output_dir and len(set(args.models)) > 1 else args.output_dir
         print(write_card(name, args.data_dir, folder))

@@ -116,10 +116,15 @@ def published_records() -> dict[str, WeightsRecord]:
     return read_manifest(PACKAGE_MANIFEST)
 
 
+def in_checkout(root: Path = CHECKOUT_ROOT) -> bool:
+    """Whether this zoo runs from a clone of the repository (editable install or source tree), not an installed copy."""
+    return (root / "setup.cfg").is_file() and (root / "hubconf.py").is_file()
+
+
 def manifest_paths(root: Path = CHECKOUT_ROOT) -> list[Path]:
     """The copies :func:`write_record` keeps equal: the checkout's root manifest (if a checkout) and the package's."""
     paths = [PACKAGE_MANIFEST]
-    if (root / "setup.cfg").is_file():
+    if in_checkout(root):
         paths.insert(0, root / MANIFEST_NAME)
     return paths
 

@@ -29,7 +29,7 @@ from .distributed import Ranks, init_from_env, shutdown
 from .errors import (CheckpointError, CliParser, DeviceError, ZooError, check_device, device_argument, fraction, non_negative_float,
                      non_negative_int, positive_float, positive_int, run_cli)
 from .machine import MachineClass, machine_class, training_precision
-from .manifest import WeightsRecord, atomic_write_bytes, published_records, write_record
+from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .metrics import score
 from .models import build_model
 from .recipes import RECIPES, Recipe, get_recipe
@@ -475,6 +475,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.train") -> in
     if (args.check or args.publish) and (args.train_subset or args.test_subset or args.holdout):
         parser.error("a run on a subset or with --holdout can be neither published nor used as a check: drop "
                      "--train-subset/--test-subset/--holdout")
+    if args.publish and not in_checkout():  # said now, not after hours of training
+        parser.error(f"--publish writes weights/{args.model}/ and the manifest of a clone of the repository, and this "
+                     f"zoo is an installed copy ({Path(__file__).parent}): run it from a clone (pip install -e .), or "
+                     "drop --publish (the weights land in --output-dir)")
     if args.check and recipe != get_recipe(args.model):
         parser.error("--check retrains the published recipe: drop the recipe overrides")
     if args.check_epochs is not None and not args.check:
