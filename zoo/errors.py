@@ -38,13 +38,16 @@ class DeviceError(ZooError, ValueError):
     """A device that torch does not know, or that this machine does not have."""
 
 
-def check_device(value: str | torch.device | None) -> torch.device:
-    """``value`` as a ``torch.device`` this machine has (``None``: the CPU); :class:`DeviceError` otherwise."""
-
+def _parse_device(value: str | torch.device | None) -> torch.device:
     try:
-        device = torch.device(value if value is not None else "cpu")
+        return torch.device(value if value is not None else "cpu")
     except (RuntimeError, TypeError, ValueError):
         raise DeviceError(f"device={value!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
+
+
+def check_device(value: str | torch.device | None) -> torch.device:
+    """``value`` as a ``torch.device`` this machine has (``None``: the CPU); :class:`DeviceError` otherwise."""
+    device = _parse_device(value)
     available = {"cpu": lambda: True, "cuda": torch.cuda.is_available,
                  "mps": lambda: torch.backends.mps.is_available()}.get(device.type)
     if available is None or not available():
@@ -58,12 +61,10 @@ def check_device(value: str | torch.device | None) -> torch.device:
 def device_argument(text: str) -> str:
     """argparse type: a device name torch can parse (whether this machine has it is checked when the command runs,
     so that a recorded command line like ``--device cuda`` still parses on a CPU)."""
-
     try:
-        torch.device(text)
-    except (RuntimeError, TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"device={text!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or "
-                                         "'mps'") from None
+        _parse_device(text)
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
