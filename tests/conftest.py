@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -66,16 +65,14 @@ def published():
 
 
 @pytest.fixture()
-def hub(tmp_path, published):
-    """A loopback Hub serving every published checkpoint from the checkout's weights/ folder."""
-    root = tmp_path / "hub"
+def hub(published):
+    """A loopback Hub serving every published checkpoint, from the checkout's weights/, at its recorded revision."""
+    server = LoopbackHub()
     for record in published.values():
         source = REPO / "weights" / record.name / record.filename
         if not source.is_file():
             missing(f"{source} is not in this checkout")
-        (root / record.repo_id).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, root / record.repo_id / record.filename)
-    server = LoopbackHub(root)
+        server.seed(record.repo_id, {record.filename: source.read_bytes()}, revision=record.revision)
     yield server
     server.close()
 
