@@ -93,12 +93,23 @@ def test_hub_list_and_help_through_the_github_code_path(repo_archive, tmp_path, 
     code = """
 import json, torch
 entries = torch.hub.list("org/zoo:main", trust_repo=True, skip_validation=True)
-print(json.dumps({"entries": entries, "help": torch.hub.help("org/zoo:main", "lenet", trust_repo=True, skip_validation=True)}))
+help = torch.hub.help("org/zoo:main", "lenet", trust_repo=True, skip_validation=True)
+import importlib.util, os, sys  # the hubconf torch.hub ran, from its cache: its entries are zoo's builders, re-exported
+hub_dir = os.path.join(torch.hub.get_dir(), "org_zoo_main")
+sys.path.insert(0, hub_dir)
+spec = importlib.util.spec_from_file_location("hubconf", os.path.join(hub_dir, "hubconf.py"))
+hubconf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hubconf)
+zoo = sys.modules["zoo"]
+assert zoo.__file__.startswith(hub_dir), zoo.__file__
+print(json.dumps({"entries": entries, "help": help, "reexported": all(getattr(hubconf, name) is getattr(zoo, name)
+                  for name in entries), "same_help": help == zoo.lenet.__doc__}))
 """
     run = run_python(code, tmp_path, {"TORCH_HOME": str(torch_home)})
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout.splitlines()[-1])
     assert result["entries"] == ["cifar_quick", "lenet", "vgg16_cifar10"]
+    assert result["reexported"] and result["same_help"]
     assert "conv 3→16→32" in result["help"] and "mean (0.4914, 0.4822, 0.4465)" in result["help"]
     if "lenet" in published:
         assert f"{published['lenet'].top1:.2%} top-1" in result["help"]

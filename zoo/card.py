@@ -1,9 +1,9 @@
 """Model cards: ``python -m zoo.card NAME`` writes ``weights/NAME/README.md`` and its two figures.
 
-The card follows the Hugging Face Hub's model-card format (YAML metadata, then Markdown). Its numbers come
-from the manifest record; the confusion matrix from scoring the published file on the CIFAR-10 test set;
-the training curves from the per-epoch log the trainer stored in the record. Needs matplotlib
-(``pip install 'zoo[plots]'``).
+The card follows the Hugging Face Hub's model-card format (YAML metadata, then Markdown). Its text comes from
+the manifest record alone; the confusion-matrix figure from scoring the published file on the CIFAR-10 test set;
+the training curves from the per-epoch log the trainer stored in the record. The metadata is written by
+``huggingface_hub.ModelCard``. Figures need matplotlib (``pip install 'cifar10-zoo[plots]'``).
 """
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
 from .api import get_model, get_weights
 from .data import load_cifar10
-from .errors import CliParser, ZooError, run_cli
+from .errors import DISTRIBUTION, CliParser, ZooError, pip_install, run_cli
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
 
 CONFUSION_PNG = "confusion_matrix.png"
 CURVES_PNG = "training_curves.png"
+HUB_DATASET = "uoft-cs/cifar10"  # CIFAR-10's id on the Hugging Face Hub
 DESCRIPTIONS = {
     "lenet": "LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + max-pool, "
              "then 800→120→84→10 with ReLU.",
@@ -29,44 +32,34 @@ DESCRIPTIONS = {
 }
 
 
-def render_card(record: WeightsRecord, confusion: list[list[int]]) -> str:
-    """The Markdown text of the card (deterministic for a record and a confusion matrix)."""
+TEST_IMAGES_PER_CLASS = 1000  # the CIFAR-10 test set: 10 classes × 1,000 images
+
+
+def card_metadata(record: WeightsRecord) -> ModelCardData:
+    """The card's YAML metadata (Hub tags, license, model-index with the measured accuracy), as huggingface_hub writes it."""
+    def accuracy(value: float, name: str) -> EvalResult:
+        return EvalResult(task_type="image-classification", task_name="Image Classification", dataset_type=HUB_DATASET,
+                          dataset_name="CIFAR-10", dataset_split="test", metric_type="accuracy", metric_value=value,
+                          metric_name=name)
+
+    results = [accuracy(record.top1, "Top-1 accuracy (final epoch, all 10,000 test images, single crop)")]
+    if "cifar10_test_top1_flip_tta" in record.metrics:
+        results.append(accuracy(record.metrics["cifar10_test_top1_flip_tta"], "Top-1 accuracy, horizontal-flip TTA"))
+    return ModelCardData(library_name="pytorch", license=record.license.lower(), pipeline_tag="image-classification",
+                         tags=["image-classification", "cifar10", "safetensors", "torch-hub"], datasets=[HUB_DATASET],
+                         metrics=["accuracy"], model_name=record.name, eval_results=results)
+
+
+def render_card(record: WeightsRecord) -> str:
+    """The card (deterministic for a record): metadata through huggingface_hub's ``ModelCard``, then our Markdown."""
     settings = record.recipe["settings"]
     per_class = record.metrics["cifar10_test_per_class"]
-    rows = "\n".join(f"| {name} | {per_class[name]:.1%} | {confusion[i][i]} / {sum(confusion[i])} |"
-                     for i, name in enumerate(record.categories))
+    rows = "\n".join(f"| {name} | {per_class[name]:.1%} | {round(per_class[name] * TEST_IMAGES_PER_CLASS)} / "
+                     f"{TEST_IMAGES_PER_CLASS} |" for name in record.categories)
     recipe_rows = "\n".join(f"| `{k}` | {v} |" for k, v in settings.items() if k != "model")
     log_rows = "\n".join(f"| {h['epoch']} | {h['lr']:.4g} | {h['train_loss']:.4f} | {h['train_acc']:.2%} | "
                          f"{h['test_top1']:.2%} | {h.get('weights_sha256', '')[:16]} |" for h in record.recipe["history"])
-    return f"""---
-library_name: pytorch
-license: {record.license.lower()}
-tags:
-- image-classification
-- cifar10
-- safetensors
-- torch-hub
-datasets:
-- cifar10
-metrics:
-- accuracy
-model-index:
-- name: {record.name}
-  results:
-  - task:
-      type: image-classification
-      name: Image Classification
-    dataset:
-      name: CIFAR-10
-      type: cifar10
-      split: test
-    metrics:
-    - type: accuracy
-      value: {record.top1}
-      name: Top-1 accuracy (final epoch, all 10,000 test images)
----
-
-# `{record.name}` — CIFAR-10
+    return str(ModelCard(f"---\n{card_metadata(record).to_yaml()}\n---\n\n" + f"""# `{record.name}` — CIFAR-10
 
 {DESCRIPTIONS[record.name]} {record.num_params:,} parameters; `{record.filename}` is {record.file_size:,} bytes,
 sha256 `{record.sha256}`.
@@ -77,23 +70,24 @@ sha256 `{record.sha256}`.
 import torch
 model = torch.hub.load("org/zoo", "{record.name}", pretrained=True)   # Torch Hub
 
-import zoo                                                          # pip install zoo
+import zoo                                                          # pip install {DISTRIBUTION}
 model = zoo.get_model("{record.name}", pretrained=True)
 preprocess = zoo.get_weights("{record.name}").transforms_preset()   # PIL image → normalised tensor
 
 from huggingface_hub import hf_hub_download                         # the file alone
-path = hf_hub_download("{record.repo_id}", "{record.filename}", revision="{record.revision}")
+path = hf_hub_download("{record.repo_id}", "{record.filename}")
 ```
 
 Input: RGB 32×32, scaled to [0, 1], normalised with mean {tuple(record.mean)} and std {tuple(record.std)}.
-Every `zoo` load checks the sha256 above before parsing the file.{_storage_note(record)}
+`zoo` downloads the commit of this repository that its `weights_manifest.json` pins, not a movable branch, and
+checks the sha256 above before parsing the file.{_storage_note(record)}
 
 ## Results
 
 Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final epoch, single crop, fp32;
 `python -m zoo.evaluate {record.name}`).
 
-| class | accuracy | correct |
+| class | accuracy | correct (of the class's test images) |
 |---|---:|---:|
 {rows}
 
@@ -128,7 +122,7 @@ published file scored in fp32):
 </details>
 
 This card and its figures: `python -m zoo.card {record.name}`.
-"""
+"""))
 
 
 def _storage_note(record: WeightsRecord) -> str:
@@ -241,7 +235,7 @@ def write_card(name: str, data_dir: str | None = None, folder: Path | None = Non
     folder.mkdir(parents=True, exist_ok=True)
     plot_confusion(record, confusion, folder / CONFUSION_PNG)
     plot_curves(record, folder / CURVES_PNG)
-    atomic_write_bytes(folder / "README.md", render_card(record, confusion).encode("utf-8"))
+    atomic_write_bytes(folder / "README.md", render_card(record).encode("utf-8"))
     return folder / "README.md"
 
 
@@ -256,7 +250,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int
     try:  # before the scoring, not after it
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ZooError("zoo card draws its figures with matplotlib, which is not installed: pip install matplotlib") \
+        raise ZooError(f"zoo card draws its figures with matplotlib, which is not installed: {pip_install('plots')}") \
             from None
     if args.output_dir is None and not in_checkout():  # never write into an installed package
         raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parent}), not a clone of the repository, so "
