@@ -228,7 +228,7 @@ def test_card_without_matplotlib_says_so_before_scoring(tmp_path):
             "from zoo.cli import main; sys.exit(main(['card', 'lenet', '--data-dir', sys.argv[1], '--output-dir', sys.argv[1]]))")
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "no-data")], capture_output=True, text=True,
                          cwd=REPO, timeout=300)
-    assert_clean_error(run, RUNTIME, "matplotlib, which is not installed: pip install matplotlib")
+    assert_clean_error(run, RUNTIME, "matplotlib, which is not installed: pip install 'cifar10-zoo[plots]'")
     assert not (tmp_path / "no-data").exists()  # nothing scored (no data was needed), nothing written
 
 

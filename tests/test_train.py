@@ -200,7 +200,7 @@ def test_resume_on_another_machine_class_is_refused(data_dir, tmp_path):
 
 
 def test_tensorboard_curves_are_written(data_dir, tmp_path):
-    pytest.importorskip("tensorboard", reason="pip install 'zoo[tensorboard]'")
+    pytest.importorskip("tensorboard", reason="pip install 'cifar10-zoo[tensorboard]'")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     subprocess.run([sys.executable, "-m", "zoo.train", "lenet", "--epochs", "2", "--train-subset", "1000",

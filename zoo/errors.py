@@ -13,6 +13,13 @@ from typing import Callable, NoReturn
 
 import torch
 
+DISTRIBUTION = "cifar10-zoo"  # the name on PyPI ("zoo" there is an unrelated project); the import name is zoo
+
+
+def pip_install(extra: str | None = None) -> str:
+    """The command that installs zoo (with an optional extra), for messages that tell users what to run."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+
 
 class ZooError(Exception):
     """Base of the errors zoo reports with a message meant for the user."""

@@ -26,8 +26,8 @@ from torch import nn
 from .data import CATEGORIES, IMAGES_PER_BATCH, MEAN, STD, TRAIN_BATCHES, Split, default_data_dir, download_cifar10, cutout, load_cifar10, normalize, random_crop_flip
 from .check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from .distributed import Ranks, init_from_env, shutdown
-from .errors import (CheckpointError, CliParser, DeviceError, ZooError, check_device, device_argument, fraction, non_negative_float,
-                     non_negative_int, positive_float, positive_int, run_cli)
+from .errors import (CheckpointError, CliParser, DeviceError, ZooError, check_device, device_argument, fraction,
+                     non_negative_float, non_negative_int, pip_install, positive_float, positive_int, run_cli)
 from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .metrics import score
@@ -343,7 +343,7 @@ def _tensorboard_writer(log_dir: str | None):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        raise ZooError("--tensorboard needs TensorBoard: pip install 'zoo[tensorboard]'") from None
+        raise ZooError(f"--tensorboard needs TensorBoard: {pip_install('tensorboard')}") from None
     return SummaryWriter(log_dir)
 
 
