@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import card, evaluate, predict, train
+from . import card, evaluate, predict, publish, train
 from .api import get_model, get_weights, list_models
 from .check import plan_check_here
 from .data import CATEGORIES, DataError, load_cifar10, shipped_examples
@@ -27,11 +27,13 @@ EXAMPLES = """examples:
   zoo evaluate lenet                         score on the CIFAR-10 test set
   zoo train lenet --check                    retrain, compare with the published bytes
   zoo card lenet                             regenerate weights/lenet/README.md and its figures
+  zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
   HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
 run `zoo COMMAND --help` for a command's options"""
 
 # Commands whose parser lives in their own module: `zoo train ...` is `python -m zoo.train ...`.
-DELEGATED = {"train": train.main, "evaluate": evaluate.main, "predict": predict.main, "card": card.main}
+DELEGATED = {"train": train.main, "evaluate": evaluate.main, "predict": predict.main, "card": card.main,
+             "publish": publish.main}
 
 
 def where_cached(record: WeightsRecord) -> str:
@@ -144,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, summary in (("train", "train a model with its recipe (python -m zoo.train)"),
                           ("evaluate", "score a checkpoint on the CIFAR-10 test set (python -m zoo.evaluate)"),
                           ("predict", "classify your own pictures (python -m zoo.predict)"),
-                          ("card", "write a model card and its figures (python -m zoo.card)")):
+                          ("card", "write a model card and its figures (python -m zoo.card)"),
+                          ("publish", "upload weights to the Hub, pin the manifest to the commit (python -m zoo.publish)")):
         commands.add_parser(name, help=summary, add_help=False)
     return parser
 
