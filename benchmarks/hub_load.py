@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -51,10 +50,9 @@ def measure(model: str = "lenet", repeat: int = 5) -> dict[str, float]:
         subprocess.run(["git", "archive", "-o", str(scratch / "repo.tar"), "HEAD"], cwd=REPO, check=True)
         with tarfile.open(scratch / "repo.tar") as tar:
             tar.extractall(archive, filter="data")
-        served = scratch / "hub" / record.repo_id
-        served.mkdir(parents=True)
-        shutil.copyfile(REPO / "weights" / record.name / record.filename, served / record.filename)
-        hub = LoopbackHub(scratch / "hub")
+        hub = LoopbackHub()
+        hub.seed(record.repo_id, {record.filename: (REPO / "weights" / record.name / record.filename).read_bytes()},
+                 revision=record.revision)
         cold, warm = [], []
         try:
             for i in range(repeat):
