@@ -1,6 +1,6 @@
 """All of zoo's speed figures, side by side, in one run on this machine.
 
-    python benchmarks/run.py [--quick] [--out results.json] [--models lenet cifar_quick vgg16_cifar10]
+    python benchmarks/run.py [--quick] [--inference-only] [--out results.json] [--models lenet cifar_quick vgg16_cifar10]
 
 Per model, inference at batch 256 (images/s) and batch 1 (ms) for
   reference — the tutorial class (lenet, cifar_quick) or a plain torchvision VGG-16-BN with the same head,
@@ -8,6 +8,9 @@ Per model, inference at batch 256 (images/s) and batch 1 (ms) for
   zoo       — the model ``pretrained=True`` returns, run the same way;
   fast      — ``zoo.prepare_for_cpu_inference`` (inference_mode, torch.compile, and bf16 autocast and
               channels_last where they pay on this machine), with its top-1 on all 10,000 test images;
+  int8      — ``zoo.quantized_model`` (PT2E static int8, compiled), with its top-1;
+  onnxruntime — the ``zoo export`` ONNX file in onnxruntime's CPU provider (same threads), with its top-1
+              (int8 and onnxruntime only where their packages are installed; the reason is printed otherwise);
 training images/s of zoo's pipeline against the tutorial's (benchmarks/train_pipeline.py), in the precision
 zoo.train uses here; import and
 ``pretrained=True`` load times from a loopback Hub (benchmarks/hub_load.py); and VGG-16 training FLOP/s
@@ -91,26 +94,58 @@ def plain(model):
     return run
 
 
+def deployment_contestants(name: str, workdir: Path) -> tuple[dict[str, Callable], dict[str, str]]:
+    """The int8 model and the ONNX file in onnxruntime, as contestants; and why one is missing, where it is."""
+    from zoo.errors import ZooError
+    from zoo.export import export_onnx, onnx_session
+
+    contestants, missing = {}, {}
+    try:
+        int8 = zoo.quantized_model(name)
+        contestants["int8"] = int8
+    except ZooError as error:
+        missing["int8"] = str(error)
+    try:
+        session = onnx_session(export_onnx(name, workdir / f"{name}.onnx"))
+        contestants["onnxruntime"] = lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
+    except ZooError as error:
+        missing["onnxruntime"] = str(error)
+    return contestants, missing
+
+
 def inference(name: str, repeat: int, test_split) -> dict:
+    import tempfile
+
     published = name in published_records()
     model = zoo.get_model(name, pretrained=published).eval()
     fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=published))
     contestants = {"reference": plain(reference_model(name, model.state_dict())), "zoo": plain(model), "fast": fast}
-    batch256 = timed(contestants, torch.randn(256, 3, 32, 32), repeat)
-    batch1 = timed(contestants, torch.randn(1, 3, 32, 32), repeat * 5)
-    result = {}
-    for label in contestants:
-        img_s = [256 / t for t in batch256[label]]
-        ms = [t * 1000 for t in batch1[label]]
-        result[label] = {"batch256_img_s": summary(img_s, 1)["median"], "batch1_ms": summary(ms, 3)["median"],
-                         "batch256_img_s_range": summary(img_s, 1), "batch1_ms_range": summary(ms, 3)}
-    result["fast"]["top1"] = None
-    if published and test_split is not None:
-        predictions = torch.cat([fast(normalize(test_split.images[i:i + 500])).argmax(1) for i in range(0, 10_000, 500)])
-        result["fast"]["top1"] = (predictions == test_split.labels).double().mean().item()
-        result["fast"]["published_top1"] = published_records()[name].top1
+    with tempfile.TemporaryDirectory() as workdir:
+        deployed, missing = deployment_contestants(name, Path(workdir)) if published else ({}, {})
+        contestants.update(deployed)
+        batch256 = timed(contestants, torch.randn(256, 3, 32, 32), repeat)
+        batch1 = timed(contestants, torch.randn(1, 3, 32, 32), repeat * 5)
+        result: dict = {"missing": missing}
+        for label in contestants:
+            img_s = [256 / t for t in batch256[label]]
+            ms = [t * 1000 for t in batch1[label]]
+            result[label] = {"batch256_img_s": summary(img_s, 1)["median"], "batch1_ms": summary(ms, 3)["median"],
+                             "batch256_img_s_range": summary(img_s, 1), "batch1_ms_range": summary(ms, 3)}
+        result["fast"]["top1"] = None
+        if published and test_split is not None:
+            for label in ["fast", *deployed]:
+                # Contiguous NCHW for the deployed ones (onnxruntime reads the buffer as NCHW).
+                predictions = torch.cat([contestants[label](normalize(test_split.images[i:i + 500],
+                                                                      channels_last=label == "fast")).argmax(1)
+                                         for i in range(0, 10_000, 500)])
+                result[label]["top1"] = (predictions == test_split.labels).double().mean().item()
+            result["fast"]["published_top1"] = published_records()[name].top1
+    for label in [c for c in contestants if c not in ("reference", "zoo")]:
+        result[f"{label}_over_reference"] = round(result[label]["batch256_img_s"] /
+                                                  result["reference"]["batch256_img_s"], 2)
     result["zoo_over_reference"] = round(result["zoo"]["batch256_img_s"] / result["reference"]["batch256_img_s"], 2)
-    result["fast_over_reference"] = round(result["fast"]["batch256_img_s"] / result["reference"]["batch256_img_s"], 2)
+    if "int8" in result:
+        result["int8_over_fast"] = round(result["int8"]["batch256_img_s"] / result["fast"]["batch256_img_s"], 2)
     return result
 
 
@@ -149,6 +184,20 @@ def print_table(results: dict) -> None:
               f"{i['fast']['batch256_img_s']:>11,.0f} {i['fast_over_reference']:>8.2f}x {top1:>11} "
               f"{i['reference']['batch1_ms']:>9.3f} {i['fast']['batch1_ms']:>10.3f} "
               f"{t.get('tutorial_img_s', 0):>10,.0f} {t.get('zoo_img_s', 0):>10,.0f}")
+    print(f"\n{'model':<14} {'zoo img/s':>10} {'int8 img/s':>11} {'int8/zoo':>9} {'int8/fast':>10} {'int8 top-1':>11} "
+          f"{'ort img/s':>10} {'ort top-1':>10} {'zoo ms@1':>9} {'int8 ms@1':>10} {'ort ms@1':>9}")
+    for name, r in results["models"].items():
+        i = r["inference"]
+        if "int8" not in i or "onnxruntime" not in i:
+            print(f"{name:<14} (not measured: {'; '.join(i.get('missing', {}).values()) or 'no published weights'})")
+            continue
+        print(f"{name:<14} {i['zoo']['batch256_img_s']:>10,.0f} {i['int8']['batch256_img_s']:>11,.0f} "
+              f"{i['int8']['batch256_img_s'] / i['zoo']['batch256_img_s']:>8.2f}x {i['int8_over_fast']:>9.2f}x "
+              f"{i['int8'].get('top1') or 0:>11.4f} {i['onnxruntime']['batch256_img_s']:>10,.0f} "
+              f"{i['onnxruntime'].get('top1') or 0:>10.4f} {i['zoo']['batch1_ms']:>9.3f} {i['int8']['batch1_ms']:>10.3f} "
+              f"{i['onnxruntime']['batch1_ms']:>9.3f}")
+    if "hub" not in results:
+        return
     print("\ntraining passes split by a stopwatch: data path / model step, images/s")
     for name, r in results["models"].items():
         if t := r.get("train"):
@@ -169,6 +218,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--models", nargs="+", default=zoo.list_models(), choices=zoo.list_models())
     parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    parser.add_argument("--inference-only", action="store_true",
+                        help="inference contestants only: no training pipelines, matmul peak or hub load")
     args = parser.parse_args()
     torch.set_num_threads(2)
     warm_up_compiler()
@@ -187,12 +238,14 @@ def main() -> None:
         # The small models run a batch in milliseconds: more turns make their medians steadier at little cost.
         inference_repeat = repeat if args.quick or name == "vgg16_cifar10" else 5 * repeat
         entry = {"inference": inference(name, inference_repeat, test_split)}
-        if train_split is not None and (not args.quick or name != "vgg16_cifar10"):
+        if train_split is not None and not args.inference_only and (not args.quick or name != "vgg16_cifar10"):
             print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
             count = train_images[name] // (4 if args.quick else 1)
             entry["train"] = train_pipeline.measure(name, train_split.subset(count), 1 if args.quick else 3)
             torch.set_num_threads(2)
         results["models"][name] = entry
+    if args.inference_only:
+        return finish(results, args.out)
     size = 1024 if args.quick else 2048
     results["peak"] = {"fp32_gflop_s": matmul_peak_flops(torch.float32, size, repeat) / 1e9,
                        "bf16_gflop_s": matmul_peak_flops(torch.bfloat16, size, repeat) / 1e9, "matmul_size": size}
@@ -200,10 +253,14 @@ def main() -> None:
     results["vgg16_train_peak_fraction"] = peak_fraction(results)
     print("hub load…", file=sys.stderr, flush=True)
     results["hub"] = hub_load.measure("lenet", 1 if args.quick else 5)
+    finish(results, args.out)
+
+
+def finish(results: dict, out: Path | None) -> None:
     print_table(results)
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"\nwrote {args.out}")
+    if out:
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,24 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, publishe
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     lenet = results["models"]["lenet"]
-    for contestant in ("reference", "zoo", "fast"):
+    assert lenet["inference"]["missing"] == {}, "int8 and onnxruntime need the test extra (torchao, onnx, onnxruntime)"
+    for contestant in ("reference", "zoo", "fast", "int8", "onnxruntime"):
         figures = lenet["inference"][contestant]
         for key in ("batch256_img_s", "batch1_ms"):  # the headline figure is the median of its recorded range
             spread = figures[f"{key}_range"]
             assert figures[key] == spread["median"] and 0 < spread["min"] <= spread["median"] <= spread["max"], key
     assert lenet["inference"]["fast"]["published_top1"] == published["lenet"].top1
     assert abs(lenet["inference"]["fast"]["top1"] - published["lenet"].top1) <= 0.001
+    assert abs(lenet["inference"]["onnxruntime"]["top1"] - published["lenet"].top1) <= 0.0005
+    int8 = published["lenet"].extra["int8"]
+    if not zoo.machine_class().differences(int8["machine_class"]):  # the int8 kernels of the recorded class
+        assert lenet["inference"]["int8"]["top1"] == int8["metrics"]["cifar10_test_top1"]
+    assert published["lenet"].top1 - lenet["inference"]["int8"]["top1"] <= 0.002
+    for label in ("fast", "int8", "onnxruntime"):
+        assert lenet["inference"][f"{label}_over_reference"] == round(
+            lenet["inference"][label]["batch256_img_s"] / lenet["inference"]["reference"]["batch256_img_s"], 2)
+    assert lenet["inference"]["int8_over_fast"] == round(
+        lenet["inference"]["int8"]["batch256_img_s"] / lenet["inference"]["fast"]["batch256_img_s"], 2)
     train = lenet["train"]
     for pipeline in ("tutorial", "zoo"):
         low, high = train[f"{pipeline}_img_s_range"]

@@ -73,7 +73,7 @@ def test_publish_round_trip_pins_the_commit_and_loads_it_verified(checkout, empt
         files = repo.commits[head].files
         assert files[record.filename] == (REPO / "weights" / name / record.filename).read_bytes()
         assert set(files) == {".gitattributes", record.filename, "README.md", "confusion_matrix.png",
-                              "training_curves.png"}
+                              "training_curves.png", "int8_calibration.safetensors"}
         card = (checkout / "weights" / name / "README.md").read_bytes()
         assert files["README.md"] == card and f'hf_hub_download("{repo_id}", '.encode() in card
         assert repo.commits[head].parent == next(oid for oid, c in repo.commits.items() if c.parent is None)  # 1 commit

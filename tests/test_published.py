@@ -131,6 +131,11 @@ def test_readme_model_table_gives_the_manifest_figures_and_commands(published):
         assert f"`{record.recipe['command']}`" in row, row
         if "cifar10_test_top1_flip_tta" in record.metrics:
             assert f"flip TTA: {100 * record.metrics['cifar10_test_top1_flip_tta']:.2f} %" in row, row
+        # The Deployment table: float, int8 and ONNX top-1 as the manifest records them.
+        deployed = next(line for line in lines if line.startswith(f"| `{name}` | {100 * record.top1:.2f} % |"))
+        int8, onnx = record.extra["int8"]["metrics"]["cifar10_test_top1"], record.extra["onnx"]["cifar10_test_top1"]
+        assert f"| {100 * int8:.2f} % ({100 * (int8 - record.top1):+.2f}) |" in deployed, deployed
+        assert f"| {100 * onnx:.2f} % ({100 * (onnx - record.top1):+.2f}) |" in deployed, deployed
 
 
 @pytest.mark.xfail(strict=True, reason="the records still name placeholder repos (org/…) at the movable tag v1: "

@@ -91,6 +91,7 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 |---|---:|---:|
 {rows}
 
+{_deployment(record)}
 ![Confusion matrix]({CONFUSION_PNG})
 
 ![Training curves]({CURVES_PNG})
@@ -123,6 +124,30 @@ published file scored in fp32):
 
 This card and its figures: `python -m zoo.card {record.name}`.
 """))
+
+
+def _deployment(record: WeightsRecord) -> str:
+    """Top-1 of the int8 model and of the ONNX file, where measured (manifest entries ``int8`` and ``onnx``)."""
+    int8, onnx = record.extra.get("int8"), record.extra.get("onnx")
+    if not (int8 or onnx):
+        return ""
+    rows = [f"| PyTorch, fp32 (this file) | {record.top1:.2%} | `python -m zoo.evaluate {record.name}` |"]
+    if int8:
+        rows.append(f"| int8 (PT2E static, x86 CPU) | {int8['metrics']['cifar10_test_top1']:.2%} | "
+                    f"`zoo quantize {record.name} --evaluate` |")
+    if onnx:
+        rows.append(f"| ONNX (opset {onnx['opset']}), onnxruntime CPU | {onnx['cifar10_test_top1']:.2%} | "
+                    f"`zoo export {record.name} --evaluate` |")
+    note = ""
+    if int8:
+        calibration = int8["calibration"]
+        note = (f"\nThe int8 model is `zoo.quantized_model(\"{record.name}\")`, built offline from this file and "
+                f"`{calibration['filename']}` (observer statistics of {calibration['images']}; sha256 "
+                f"`{calibration['sha256']}`): {int8['scheme']}. Its figure was measured on "
+                f"{int8['machine_class']['cpu']}; int8 kernels, and so rare predictions, can differ on other CPUs.\n")
+    return ("\nDeployed forms, all 10,000 test images (speed per CPU class: the project README, "
+            "`python benchmarks/run.py`):\n\n| runtime | top-1 | command |\n|---|---:|---|\n" + "\n".join(rows)
+            + "\n" + note)
 
 
 def _storage_note(record: WeightsRecord) -> str:

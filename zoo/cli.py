@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from . import card, evaluate, predict, publish, train
+from . import card, evaluate, export, int8, predict, publish, train
 from .api import get_model, get_weights, list_models
 from .check import plan_check_here
 from .data import CATEGORIES, DataError, load_cifar10, shipped_examples
@@ -27,13 +27,15 @@ EXAMPLES = """examples:
   zoo evaluate lenet                         score on the CIFAR-10 test set
   zoo train lenet --check                    retrain, compare with the published bytes
   zoo card lenet                             regenerate weights/lenet/README.md and its figures
+  zoo quantize lenet --evaluate              int8 model from the published calibration, scored beside float
+  zoo export lenet --evaluate                lenet.onnx, scored with onnxruntime beside PyTorch
   zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
   HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
 run `zoo COMMAND --help` for a command's options"""
 
 # Commands whose parser lives in their own module: `zoo train ...` is `python -m zoo.train ...`.
 DELEGATED = {"train": train.main, "evaluate": evaluate.main, "predict": predict.main, "card": card.main,
-             "publish": publish.main}
+             "publish": publish.main, "export": export.main, "quantize": int8.main}
 
 
 def where_cached(record: WeightsRecord) -> str:
@@ -147,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                           ("evaluate", "score a checkpoint on the CIFAR-10 test set (python -m zoo.evaluate)"),
                           ("predict", "classify your own pictures (python -m zoo.predict)"),
                           ("card", "write a model card and its figures (python -m zoo.card)"),
+                          ("export", "write a model as one ONNX file (python -m zoo.export)"),
+                          ("quantize", "the int8 model: build, evaluate, calibrate (python -m zoo.int8)"),
                           ("publish", "upload weights to the Hub, pin the manifest to the commit (python -m zoo.publish)")):
         commands.add_parser(name, help=summary, add_help=False)
     return parser

@@ -42,6 +42,11 @@ def score(model: nn.Module, split: Split, batch_size: int = 1000, mean=MEAN, std
     model.eval()
     predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision)
     model.train(was_training)
+    return score_predictions(predicted, split)
+
+
+def score_predictions(predicted: torch.Tensor, split: Split) -> Score:
+    """Score predicted classes (one per image of ``split``, from any runtime) against its labels."""
     confusion = torch.zeros(10, 10, dtype=torch.long)
     confusion.index_put_((split.labels, predicted), torch.ones_like(predicted), accumulate=True)
     per_class = (confusion.diag().double() / confusion.sum(1).clamp(min=1).double()).tolist()

@@ -22,10 +22,11 @@ from pathlib import Path
 from .api import get_weights
 from .card import render_card
 from .errors import CliParser, ZooError, run_cli
+from .int8 import CALIBRATION_FILE, calibration_record
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .weights import CHECKOUT_WEIGHTS, sha256_file
 
-UPLOADED = ("README.md", "*.png")  # beside the weights file: the model card and its figures
+UPLOADED = ("README.md", "*.png", CALIBRATION_FILE)  # beside the weights: model card, figures, int8 calibration
 
 
 class PublishError(ZooError, RuntimeError):
@@ -65,10 +66,13 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
     if not weights.is_file():
         raise PublishError(f"{weights} is missing: publish uploads the checkout's weights/{name}/ (train it with "
                            f"`python -m zoo.train {name} --publish`)")
-    actual = sha256_file(weights)
-    if actual != record.sha256:
-        raise PublishError(f"{weights} has sha256 {actual}, not the manifest's {record.sha256}: refusing to upload "
-                           f"bytes the manifest does not describe (restore it: `git checkout -- {weights}`)")
+    described = [record] + ([calibration_record(record)] if "int8" in record.extra else [])
+    for entry in described:
+        path = folder / entry.filename
+        actual = sha256_file(path) if path.is_file() else "nothing (no file)"
+        if actual != entry.sha256:
+            raise PublishError(f"{path} has sha256 {actual}, not the manifest's {entry.sha256}: refusing to upload "
+                               f"bytes the manifest does not describe (restore it: `git checkout -- {path}`)")
     files = [weights] + sorted(p for pattern in UPLOADED for p in folder.glob(pattern))
     if folder / "README.md" not in files:
         raise PublishError(f"{folder / 'README.md'} is missing: write the model card first (`zoo card {name}`)")

@@ -1,0 +1,231 @@
+"""Post-training static int8 quantization for x86 CPUs: ``zoo.quantize(model, calibration)``, ``zoo quantize NAME`` (``python -m zoo.int8``).
+
+The PT2E flow torch 2.13 recommends (the eager/FX ``torch.ao.quantization`` APIs are deprecated): ``torch.export``
+with a dynamic batch, ``prepare_pt2e`` with torchao's ``X86InductorQuantizer``, calibration, ``convert_pt2e``, then
+``torch.compile`` (inductor, constant folding via ``freezing``) turns the quantize/dequantize pairs into int8
+oneDNN kernels (VNNI where the CPU has it). The scheme, in the tutorials' terms:
+
+- **weights**: int8, **per output channel, symmetric** (zero point 0). Trained weights are centred on zero, so a zero
+  point would buy nothing and would add cross terms to every integer dot product; one scale per output channel,
+  because channel ranges differ many-fold.
+- **activations**: uint8, **per tensor, asymmetric** (scale and zero point). Inputs of convolutions and linears
+  are mostly post-ReLU (all ≥ 0) or skewed; a zero point maps the observed [min, max] onto the full 0…255 instead of
+  wasting half the codes on values that never occur. Ranges come from histogram observers (which trim outliers to
+  minimise quantization error) on the calibration images.
+
+Calibration is deterministic: the first :data:`CALIBRATION_IMAGES` CIFAR-10 *training* images, unaugmented (never
+test images). Its result — the observers' statistics — is stored as safetensors next to the published weights
+(``weights/NAME/int8_calibration.safetensors``, sha256 in the manifest), so ``zoo.quantized_model(NAME)`` builds the
+int8 model offline from two verified files without any data and without unpickling anything.
+Needs ``torchao`` (``pip install 'cifar10-zoo[int8]'``) and, for compiled int8 kernels, a C++ compiler.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .api import get_model, get_weights
+from .data import Split, load_cifar10, normalize
+from .errors import CliParser, ZooError, pip_install, run_cli
+from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
+from .metrics import Score, score_predictions
+from .weights import CHECKOUT_WEIGHTS, sha256_bytes
+
+CALIBRATION_IMAGES = 512
+CALIBRATION_FILE = "int8_calibration.safetensors"
+RECORD_KEY = "int8"  # the manifest record's entry for the int8 model
+
+
+def _pt2e():
+    """torchao's PT2E entry points and the x86 quantizer, or a ZooError naming the extra to install."""
+    import logging
+
+    pytree_log = logging.getLogger("torch.utils._pytree")
+    level = pytree_log.level
+    pytree_log.setLevel(logging.ERROR)  # torchao's import warns about a torch deprecation users can do nothing about
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+        from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
+    except ImportError:
+        raise ZooError(f"int8 quantization needs torchao, which is not installed: {pip_install('int8')}") from None
+    finally:
+        pytree_log.setLevel(level)
+    quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
+    return prepare_pt2e, convert_pt2e, quantizer
+
+
+def check_compiler() -> None:
+    """Compiled int8 kernels are C++ that inductor builds at first use: say so now if no compiler is there."""
+    try:
+        from torch._inductor.cpp_builder import get_cpp_compiler
+
+        get_cpp_compiler()
+    except Exception as error:  # inductor raises different errors across versions when no compiler is found
+        raise ZooError(f"int8 inference compiles its kernels with a C++ compiler (torch inductor) and none was found "
+                       f"({error}): install one (e.g. `apt install g++`, or set CXX), or pass compile=False for the "
+                       "uncompiled reference model (same arithmetic, far slower)") from None
+
+
+def prepare(model: nn.Module) -> torch.fx.GraphModule:
+    """The model exported with a dynamic batch and instrumented with observers (``prepare_pt2e``)."""
+    prepare_pt2e, _, quantizer = _pt2e()
+    example = torch.zeros(2, 3, 32, 32)
+    with torch.inference_mode(False), torch.no_grad():
+        exported = torch.export.export(model.eval(), (example,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    return prepare_pt2e(exported.module(), quantizer)
+
+
+def observer_state(prepared: torch.fx.GraphModule) -> dict[str, torch.Tensor]:
+    """What calibration learned: every observer's buffers (ranges, histograms), nothing else."""
+    return {k: v.detach().clone().contiguous() for k, v in prepared.state_dict().items() if "activation_post_process" in k}
+
+
+def calibrate(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
+    """Observer statistics of ``model`` on ``images`` (normalised float, ``(N, 3, 32, 32)``)."""
+    prepared = prepare(model)
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            prepared(images[start:start + batch_size].contiguous())
+    return observer_state(prepared)
+
+
+def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tensor], compile: bool = True) -> nn.Module:
+    """The int8 version of ``model`` (float, on the CPU): ``calibration`` is normalised images ``(N, 3, 32, 32)`` to
+    calibrate on, or observer statistics from :func:`calibrate` / a published calibration file.
+
+    With ``compile=True`` (default) the result runs int8 kernels through ``torch.compile`` (needs a C++ compiler);
+    ``compile=False`` returns the converted reference graph (quantize/dequantize around float ops: same numbers up to
+    rounding, slow), for inspection or where no compiler is.
+    """
+    _, convert_pt2e, _ = _pt2e()
+    if compile:
+        check_compiler()
+    state = calibrate(model, calibration) if isinstance(calibration, torch.Tensor) else calibration
+    prepared = prepare(model)
+    if set(state) != set(observer_state(prepared)):  # (shapes differ before calibration: observers resize on load)
+        raise ZooError("these calibration statistics do not fit this model's observers (another model, or another "
+                       "torch/torchao version numbering them differently): calibrate again with zoo.quantize(model, "
+                       "images) or `zoo quantize NAME`")
+    prepared.load_state_dict(state, strict=False)
+    converted = convert_pt2e(prepared)
+    return CompiledInt8(converted) if compile else converted
+
+
+class CompiledInt8(nn.Module):
+    """A converted PT2E graph run through ``torch.compile`` with inductor's ``freezing`` (constant-folds the weight
+    quantization so the int8 weights are packed once), set only around this model's calls."""
+
+    def __init__(self, converted: torch.fx.GraphModule) -> None:
+        super().__init__()
+        self.converted = converted
+        self.compiled = torch.compile(converted)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torch._inductor.config as inductor_config
+
+        with inductor_config.patch(freezing=True), torch.no_grad():
+            return self.compiled(x)
+
+
+def calibration_images(data_dir: str | None = None) -> torch.Tensor:
+    """The recorded calibration set: the first :data:`CALIBRATION_IMAGES` training images, unaugmented, normalised."""
+    train = load_cifar10(data_dir, train=True).subset(CALIBRATION_IMAGES)
+    return normalize(train.images, channels_last=False)
+
+
+def calibration_record(record: WeightsRecord) -> WeightsRecord:
+    """The published record pointed at its calibration file (same repo and revision), for the weights resolver."""
+    entry = record.extra.get(RECORD_KEY)
+    if not entry:
+        raise ZooError(f"{record.name!r} has no published int8 calibration: run `zoo quantize {record.name} --publish` "
+                       "in a clone, or quantize it yourself with zoo.quantize(model, images)")
+    calibration = entry["calibration"]
+    return dataclasses.replace(record, filename=calibration["filename"], sha256=calibration["sha256"],
+                               file_size=calibration["file_size"])
+
+
+def quantized_model(name: str, compile: bool = True) -> nn.Module:
+    """Published model ``name`` in int8: its verified float weights plus its verified calibration file; offline."""
+    from safetensors.torch import load as load_safetensors
+
+    from .weights import resolve, verified_bytes
+
+    calibration = calibration_record(get_weights(name))
+    state = load_safetensors(verified_bytes(calibration, resolve(calibration)))
+    return quantize(get_model(name, pretrained=True), state, compile=compile)
+
+
+@torch.no_grad()
+def score_int8(model: nn.Module, split: Split, batch_size: int = 256) -> Score:
+    """Score an int8 model on every image of ``split`` (fixed batch size: the compiled graph is traced once)."""
+    predicted = []
+    for start in range(0, len(split), batch_size):
+        predicted.append(model(normalize(split.images[start:start + batch_size], channels_last=False)).argmax(1))
+    return score_predictions(torch.cat(predicted), split)
+
+
+def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord:
+    """Calibrate ``name`` on the recorded images, store the file in weights/NAME/, score float and int8 on the whole
+    test set, and record file and figures in the manifest."""
+    import importlib.metadata
+
+    from safetensors.torch import save
+
+    from .machine import machine_class
+
+    record = get_weights(name)
+    test = load_cifar10(data_dir, train=False)
+    float_model = get_model(name, pretrained=True)
+    state = calibrate(float_model, calibration_images(data_dir))
+    data = save(dict(sorted(state.items())))
+    int8 = score_int8(quantize(float_model, state), test)
+    atomic_write_bytes(CHECKOUT_WEIGHTS / name / CALIBRATION_FILE, data)
+    entry = {
+        "calibration": {"filename": CALIBRATION_FILE, "sha256": sha256_bytes(data), "file_size": len(data),
+                        "images": f"CIFAR-10 training images 0-{CALIBRATION_IMAGES - 1}, unaugmented"},
+        "scheme": "weights int8 per-channel symmetric; activations uint8 per-tensor affine (histogram observer)",
+        "metrics": {"cifar10_test_top1": int8.top1, "cifar10_test_per_class": int8.per_class},
+        "torch": torch.__version__, "torchao": importlib.metadata.version("torchao"),
+        "machine_class": machine_class().to_dict(),
+        "command": f"python -m zoo.int8 {name} --publish",
+    }
+    updated = dataclasses.replace(record, extra={**record.extra, RECORD_KEY: entry})
+    write_record(updated)
+    return updated
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m zoo.int8") -> int:
+    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  zoo quantize lenet --evaluate\n  zoo quantize lenet --publish")
+    parser.add_argument("model", metavar="NAME", choices=sorted(published_records()))
+    parser.add_argument("--evaluate", action="store_true",
+                        help="score the published int8 model on all 10,000 test images beside the float one")
+    parser.add_argument("--publish", action="store_true", help="calibrate on the recorded training images, write "
+                        f"weights/NAME/{CALIBRATION_FILE} and the manifest's figures (a clone only)")
+    parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    args = parser.parse_args(argv)
+    if args.publish:
+        if not in_checkout():
+            raise ZooError("--publish writes weights/NAME/ and the manifest of a clone; this zoo is an installed copy")
+        record = publish_calibration(args.model, args.data_dir)
+        print(json.dumps({"model": args.model, **record.extra[RECORD_KEY]["metrics"], "float_top1": record.top1},
+                         indent=2))
+        return 0
+    test = load_cifar10(args.data_dir, train=False) if args.evaluate else None
+    model = quantized_model(args.model)
+    if test is not None:
+        print(json.dumps({"model": args.model, "images": len(test), "top1_int8": score_int8(model, test).top1,
+                          "top1_float": get_weights(args.model).top1}))
+    else:
+        print(f"{args.model}: int8 model built from the published weights and calibration (sha256 verified)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
