@@ -40,7 +40,8 @@ import train_pipeline  # noqa: E402
 from tutorial_models import TutorialLeNet, TutorialQuick  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.data import load_cifar10, normalize  # noqa: E402
+from zoo.data import load_cifar10  # noqa: E402
+from zoo.metrics import score_runtime  # noqa: E402
 from zoo.manifest import published_records  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 
@@ -134,11 +135,7 @@ def inference(name: str, repeat: int, test_split) -> dict:
         result["fast"]["top1"] = None
         if published and test_split is not None:
             for label in ["fast", *deployed]:
-                # Contiguous NCHW for the deployed ones (onnxruntime reads the buffer as NCHW).
-                predictions = torch.cat([contestants[label](normalize(test_split.images[i:i + 500],
-                                                                      channels_last=label == "fast")).argmax(1)
-                                         for i in range(0, 10_000, 500)])
-                result[label]["top1"] = (predictions == test_split.labels).double().mean().item()
+                result[label]["top1"] = score_runtime(contestants[label], test_split, batch_size=500).top1
             result["fast"]["published_top1"] = published_records()[name].top1
     for label in [c for c in contestants if c not in ("reference", "zoo")]:
         result[f"{label}_over_reference"] = round(result[label]["batch256_img_s"] /

@@ -16,13 +16,15 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from .api import get_model, get_weights
 from .data import load_cifar10
 from .errors import DISTRIBUTION, CliParser, ZooError, pip_install, run_cli
-from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records
+from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes, in_checkout, published_records
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
 
 CONFUSION_PNG = "confusion_matrix.png"
 CURVES_PNG = "training_curves.png"
 HUB_DATASET = "uoft-cs/cifar10"  # CIFAR-10's id on the Hugging Face Hub
+DEPLOY_BENCHMARKS = "results-deploy*.json"  # benchmarks/run.py --inference-only, one file per machine class
+RUNTIMES = {"zoo": "plain", "fast": "fast", "int8": "int8", "onnxruntime": "onnxruntime"}  # benchmark key → column
 DESCRIPTIONS = {
     "lenet": "LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + max-pool, "
              "then 800→120→84→10 with ReLU.",
@@ -138,16 +140,37 @@ def _deployment(record: WeightsRecord) -> str:
     if onnx:
         rows.append(f"| ONNX (opset {onnx['opset']}), onnxruntime CPU | {onnx['cifar10_test_top1']:.2%} | "
                     f"`zoo export {record.name} --evaluate` |")
-    note = ""
+    note = _deployment_speed(record.name)
     if int8:
         calibration = int8["calibration"]
-        note = (f"\nThe int8 model is `zoo.quantized_model(\"{record.name}\")`, built offline from this file and "
+        note += (f"\nThe int8 model is `zoo.quantized_model(\"{record.name}\")`, built offline from this file and "
                 f"`{calibration['filename']}` (observer statistics of {calibration['images']}; sha256 "
                 f"`{calibration['sha256']}`): {int8['scheme']}. Its figure was measured on "
                 f"{int8['machine_class']['cpu']}; int8 kernels, and so rare predictions, can differ on other CPUs.\n")
-    return ("\nDeployed forms, all 10,000 test images (speed per CPU class: the project README, "
-            "`python benchmarks/run.py`):\n\n| runtime | top-1 | command |\n|---|---:|---|\n" + "\n".join(rows)
-            + "\n" + note)
+    return ("\nDeployed forms, top-1 on all 10,000 test images:\n\n| runtime | top-1 | command |\n|---|---:|---|\n"
+            + "\n".join(rows) + "\n" + note)
+
+
+def _deployment_speed(name: str) -> str:
+    """Images/s @256 and ms @1 of each runtime, per machine class, from the checkout's benchmark files."""
+    import json
+
+    rows = []
+    for path in sorted((CHECKOUT_ROOT / "benchmarks").glob(DEPLOY_BENCHMARKS)):
+        results = json.loads(path.read_text(encoding="utf-8"))
+        inference = results["models"].get(name, {}).get("inference", {})
+        if not all(label in inference for label in RUNTIMES):
+            continue
+        machine = results["machine_class"]
+        limits = "".join(f", {k}={v}" for k, v in machine["kernel_env"].items())
+        figures = " | ".join(f"{inference[label]['batch256_img_s']:,.0f} / {inference[label]['batch1_ms']:.2f}"
+                             for label in RUNTIMES)
+        rows.append(f"| {machine['cpu']}, {machine['threads']} threads{limits} (`benchmarks/{path.name}`) | {figures} |")
+    if not rows:
+        return ""
+    return ("\nSpeed, images/s at batch 256 / ms at batch 1 (`python benchmarks/run.py --inference-only --out FILE`; "
+            "plain: the model `pretrained=True` returns; fast: `zoo.prepare_for_cpu_inference`):\n\n"
+            f"| CPU | {' | '.join(RUNTIMES.values())} |\n|---|{'---:|' * len(RUNTIMES)}\n" + "\n".join(rows) + "\n")
 
 
 def _storage_note(record: WeightsRecord) -> str:

@@ -21,10 +21,10 @@ import torch
 from torch import nn
 
 from .api import get_model, get_weights
-from .data import Split, load_cifar10, normalize
+from .data import Split, load_cifar10
 from .errors import CliParser, ZooError, pip_install, run_cli
 from .manifest import atomic_write_bytes, in_checkout, published_records, write_record
-from .metrics import Score, score, score_predictions
+from .metrics import Score, score, score_runtime
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "images", "logits"
@@ -97,11 +97,7 @@ def onnx_session(path: str | Path, threads: int | None = None):
 def score_onnx(path: str | Path, split: Split, batch_size: int = 1000) -> Score:
     """Score an exported file with onnxruntime on every image of ``split`` (same preprocessing as :func:`score`)."""
     session = onnx_session(path)
-    predicted = []
-    for start in range(0, len(split), batch_size):
-        x = normalize(split.images[start:start + batch_size], channels_last=False).numpy()
-        predicted.append(torch.from_numpy(session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]).argmax(1))
-    return score_predictions(torch.cat(predicted), split)
+    return score_runtime(lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0], split, batch_size)
 
 
 def record_onnx(name: str, opset: int, top1: float) -> None:

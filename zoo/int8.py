@@ -34,7 +34,7 @@ from .api import get_model, get_weights
 from .data import Split, load_cifar10, normalize
 from .errors import CliParser, ZooError, pip_install, run_cli
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
-from .metrics import Score, score_predictions
+from .metrics import Score, score_runtime
 from .weights import CHECKOUT_WEIGHTS, sha256_bytes
 
 CALIBRATION_IMAGES = 512
@@ -161,13 +161,9 @@ def quantized_model(name: str, compile: bool = True) -> nn.Module:
     return quantize(get_model(name, pretrained=True), state, compile=compile)
 
 
-@torch.no_grad()
-def score_int8(model: nn.Module, split: Split, batch_size: int = 256) -> Score:
-    """Score an int8 model on every image of ``split`` (fixed batch size: the compiled graph is traced once)."""
-    predicted = []
-    for start in range(0, len(split), batch_size):
-        predicted.append(model(normalize(split.images[start:start + batch_size], channels_last=False)).argmax(1))
-    return score_predictions(torch.cat(predicted), split)
+def score_int8(model: nn.Module, split: Split) -> Score:
+    """Score an int8 model on every image of ``split`` (batches of 256: few shapes for the compiled graph)."""
+    return score_runtime(model, split, batch_size=256)
 
 
 def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord:

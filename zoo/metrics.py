@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from torch import nn
@@ -43,6 +44,15 @@ def score(model: nn.Module, split: Split, batch_size: int = 1000, mean=MEAN, std
     predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision)
     model.train(was_training)
     return score_predictions(predicted, split)
+
+
+def score_runtime(logits_of: Callable[[torch.Tensor], torch.Tensor], split: Split, batch_size: int = 1000) -> Score:
+    """Score any runtime (an int8 model, an onnxruntime session…): ``logits_of`` maps a normalised float NCHW batch
+    (contiguous, CPU) to logits; batches of ``batch_size`` images, as :func:`score` preprocesses them."""
+    with torch.no_grad():
+        predicted = [torch.as_tensor(logits_of(normalize(split.images[start:start + batch_size], channels_last=False)))
+                     .argmax(1) for start in range(0, len(split), batch_size)]
+    return score_predictions(torch.cat(predicted), split)
 
 
 def score_predictions(predicted: torch.Tensor, split: Split) -> Score:
