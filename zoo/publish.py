@@ -22,7 +22,7 @@ from pathlib import Path
 from .api import get_weights
 from .card import render_card
 from .errors import CliParser, ZooError, run_cli
-from .int8 import CALIBRATION_FILE, calibration_record
+from .int8 import CALIBRATION_FILE, RECORD_KEY, calibration_record
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .weights import CHECKOUT_WEIGHTS, sha256_file
 
@@ -66,7 +66,7 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
     if not weights.is_file():
         raise PublishError(f"{weights} is missing: publish uploads the checkout's weights/{name}/ (train it with "
                            f"`python -m zoo.train {name} --publish`)")
-    described = [record] + ([calibration_record(record)] if "int8" in record.extra else [])
+    described = [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
     for entry in described:
         path = folder / entry.filename
         actual = sha256_file(path) if path.is_file() else "nothing (no file)"
