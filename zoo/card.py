@@ -15,7 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .api import get_model, get_weights
 from .data import load_cifar10
-from .errors import DISTRIBUTION, CliParser, ZooError, pip_install, run_cli
+from .errors import DISTRIBUTION, CliParser, ZooError, require_extra, run_cli
 from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes, in_checkout, published_records
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
@@ -295,11 +295,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int
     parser.add_argument("--output-dir", type=Path,
                         help="write here instead of weights/NAME/ (with several models: OUTPUT_DIR/NAME/)")
     args = parser.parse_args(argv)
-    try:  # before the scoring, not after it
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ZooError(f"zoo card draws its figures with matplotlib, which is not installed: {pip_install('plots')}") \
-            from None
+    require_extra("zoo card (its figures)", "matplotlib", extra="plots")  # before the scoring, not after it
     if args.output_dir is None and not in_checkout():  # never write into an installed package
         raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parent}), not a clone of the repository, so "
                        "there is no weights/NAME/ to write: pass --output-dir DIR")

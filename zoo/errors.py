@@ -21,6 +21,18 @@ def pip_install(extra: str | None = None) -> str:
     return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
 
 
+def require_extra(purpose: str, *modules: str, extra: str) -> None:
+    """Raise a :class:`ZooError` naming the extra that installs them unless every module imports (said before any
+    work, not after)."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ZooError(f"{purpose} needs {module}, which is not installed: {pip_install(extra)}") from None
+
+
 class ZooError(Exception):
     """Base of the errors zoo reports with a message meant for the user."""
 

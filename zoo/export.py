@@ -22,24 +22,12 @@ from torch import nn
 
 from .api import get_model, get_weights
 from .data import Split, load_cifar10
-from .errors import CliParser, ZooError, pip_install, run_cli
+from .errors import CliParser, ZooError, require_extra, run_cli
 from .manifest import atomic_write_bytes, in_checkout, published_records, write_record
 from .metrics import Score, score, score_runtime
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "images", "logits"
-
-
-def require(*modules: str, extra: str) -> None:
-    """Raise a :class:`ZooError` naming the extra to install unless every module imports."""
-    import importlib
-
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            raise ZooError(f"this needs {', '.join(modules)}, and {module} is not installed: "
-                           f"{pip_install(extra)}") from None
 
 
 def check_writable(path: Path) -> None:
@@ -59,7 +47,7 @@ def export_onnx(model: nn.Module | str, path: str | Path, opset: int = OPSET) ->
     """Write ``model`` (a zoo model, or a published model's name) to ``path`` as one ONNX file; returns the path.
 
     The file is written whole or not at all (temp file + rename)."""
-    require("onnx", "onnxscript", extra="onnx")
+    require_extra("ONNX export", "onnx", "onnxscript", extra="onnx")
     import onnx
 
     path = Path(path)
@@ -86,7 +74,7 @@ def export_onnx(model: nn.Module | str, path: str | Path, opset: int = OPSET) ->
 
 def onnx_session(path: str | Path, threads: int | None = None):
     """An onnxruntime CPU session for an exported file (``threads``: intra-op threads, default torch's)."""
-    require("onnxruntime", extra="onnx")
+    require_extra("Running ONNX files", "onnxruntime", extra="onnx")
     import onnxruntime
 
     options = onnxruntime.SessionOptions()

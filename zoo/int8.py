@@ -32,7 +32,7 @@ from torch import nn
 
 from .api import get_model, get_weights
 from .data import Split, load_cifar10, normalize
-from .errors import CliParser, ZooError, pip_install, run_cli
+from .errors import CliParser, ZooError, require_extra, run_cli
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .metrics import Score, score_runtime
 from .weights import CHECKOUT_WEIGHTS, sha256_bytes
@@ -50,12 +50,12 @@ def _pt2e():
     level = pytree_log.level
     pytree_log.setLevel(logging.ERROR)  # torchao's import warns about a torch deprecation users can do nothing about
     try:
-        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-        from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
-    except ImportError:
-        raise ZooError(f"int8 quantization needs torchao, which is not installed: {pip_install('int8')}") from None
+        require_extra("int8 quantization", "torchao", extra="int8")
     finally:
         pytree_log.setLevel(level)
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
+
     quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
     return prepare_pt2e, convert_pt2e, quantizer
 

@@ -27,7 +27,7 @@ from .data import CATEGORIES, IMAGES_PER_BATCH, MEAN, STD, TRAIN_BATCHES, Split,
 from .check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from .distributed import Ranks, init_from_env, shutdown
 from .errors import (CheckpointError, CliParser, DeviceError, ZooError, check_device, device_argument, fraction,
-                     non_negative_float, non_negative_int, pip_install, positive_float, positive_int, run_cli)
+                     non_negative_float, non_negative_int, positive_float, positive_int, require_extra, run_cli)
 from .machine import MachineClass, machine_class, training_precision
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .metrics import score
@@ -340,10 +340,9 @@ def model_from_bytes(name: str, weights: bytes) -> nn.Module:
 def _tensorboard_writer(log_dir: str | None):
     if not log_dir:
         return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise ZooError(f"--tensorboard needs TensorBoard: {pip_install('tensorboard')}") from None
+    require_extra("--tensorboard", "tensorboard", extra="tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
     return SummaryWriter(log_dir)
 
 
