@@ -86,13 +86,18 @@ def observer_state(prepared: torch.fx.GraphModule) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone().contiguous() for k, v in prepared.state_dict().items() if "activation_post_process" in k}
 
 
-def calibrate(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> dict[str, torch.Tensor]:
+def calibrate(model: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
     """Observer statistics of ``model`` on ``images`` (normalised float, ``(N, 3, 32, 32)``)."""
     prepared = prepare(model)
+    _observe(prepared, images)
+    return observer_state(prepared)
+
+
+def _observe(prepared: torch.fx.GraphModule, images: torch.Tensor, batch_size: int = 256) -> None:
+    """Run ``images`` through the observers of a prepared model (in batches)."""
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
             prepared(images[start:start + batch_size].contiguous())
-    return observer_state(prepared)
 
 
 def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tensor], compile: bool = True) -> nn.Module:
@@ -106,13 +111,15 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
     _, convert_pt2e, _ = _pt2e()
     if compile:
         check_compiler()
-    state = calibrate(model, calibration) if isinstance(calibration, torch.Tensor) else calibration
     prepared = prepare(model)
-    if set(state) != set(observer_state(prepared)):  # (shapes differ before calibration: observers resize on load)
+    if isinstance(calibration, torch.Tensor):
+        _observe(prepared, calibration)
+    elif set(calibration) == set(observer_state(prepared)):  # (shapes differ before calibration: observers resize)
+        prepared.load_state_dict(calibration, strict=False)
+    else:
         raise ZooError("these calibration statistics do not fit this model's observers (another model, or another "
                        "torch/torchao version numbering them differently): calibrate again with zoo.quantize(model, "
                        "images) or `zoo quantize NAME`")
-    prepared.load_state_dict(state, strict=False)
     converted = convert_pt2e(prepared)
     return CompiledInt8(converted) if compile else converted
 
