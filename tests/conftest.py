@@ -83,3 +83,8 @@ def run_python(code: str, cwd: Path, env: dict[str, str], timeout: float = 300) 
     full_env.update(env)
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def run_zoo(args: list[str], cwd: Path, env: dict[str, str], setup: str = "") -> subprocess.CompletedProcess:
+    """The ``zoo`` command line in a fresh interpreter; ``setup`` is Python run before it (to hide a package, …)."""
+    return run_python(f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))", cwd, env)

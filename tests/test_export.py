@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import REPO, missing, run_python
+from conftest import REPO, missing, run_zoo
 from zoo.data import normalize
 from zoo.metrics import score
 
@@ -58,10 +58,8 @@ def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, p
 
 
 def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, published, tmp_path):
-    code = "import sys; from zoo.cli import main; sys.exit(main({args!r}))"
-
     def zoo_cli(*args: str):
-        return run_python(code.format(args=list(args)), REPO, {})
+        return run_zoo(list(args), REPO, {})
 
     ok = zoo_cli("export", "lenet", "--output", str(tmp_path / "lenet.onnx"))
     assert ok.returncode == 0, ok.stderr
@@ -75,12 +73,7 @@ def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, pu
 
 
 def test_export_without_the_onnx_extra_says_what_to_install(tmp_path):
-    code = f"""
-import sys
-sys.modules["onnxscript"] = None  # as if not installed
-from zoo.cli import main
-sys.exit(main(["export", "lenet", "--output", {str(tmp_path / "x.onnx")!r}]))
-"""
-    run = run_python(code, REPO, {})
+    run = run_zoo(["export", "lenet", "--output", str(tmp_path / "x.onnx")], REPO, {},
+                  setup="sys.modules['onnxscript'] = None  # as if not installed")
     assert run.returncode == 1 and "pip install 'cifar10-zoo[onnx]'" in run.stderr, run.stderr
     assert not list(tmp_path.iterdir())

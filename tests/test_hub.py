@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import run_python
+from conftest import run_python, run_zoo
 
 LOAD = """
 import json, time, torch
@@ -135,8 +135,7 @@ def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, publis
     env = hub_env(hub, tmp_path)
 
     def zoo_cli(*args: str, **extra: str):
-        code = f"import sys; from zoo.cli import main; sys.exit(main({list(args)!r}))"
-        return run_python(code, repo_archive, {**env, **extra})
+        return run_zoo(list(args), repo_archive, {**env, **extra})
 
     before = zoo_cli("list")
     assert before.returncode == 0, before.stderr
@@ -154,11 +153,10 @@ def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, publis
 def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(repo_archive, hub, tmp_path, published):
     """From a copy without weights/ (Torch Hub's archive): the download really goes over the loopback socket."""
     name = sorted(published)[0]
-    code = f"import sys; from zoo.cli import main; sys.exit(main(['download', {name!r}]))"
-    first = run_python(code, repo_archive, hub_env(hub, tmp_path))
+    first = run_zoo(["download", name], repo_archive, hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
     assert "sha256 verified" in first.stdout and str(tmp_path / "hf_home") in first.stdout
     assert hub.downloads() == 1, hub.requests
     hub.close()
-    offline = run_python(code, repo_archive, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    offline = run_zoo(["download", name], repo_archive, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
     assert offline.returncode == 0 and "sha256 verified" in offline.stdout, offline.stderr

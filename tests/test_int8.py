@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, missing, run_python
+from conftest import REPO, missing, run_zoo
 
 MAX_DROP = 0.002  # issue 12's goal: int8 within 0.2 point of the float model
 
@@ -83,8 +83,7 @@ def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_
     data = bytearray((copy / CALIBRATION_FILE).read_bytes())
     data[-1] ^= 1
     (copy / CALIBRATION_FILE).write_bytes(bytes(data))
-    code = "import sys; from zoo.cli import main; sys.exit(main(['quantize', 'lenet']))"
-    run = run_python(code, REPO, {"ZOO_WEIGHTS_DIR": str(tmp_path)})
+    run = run_zoo(["quantize", "lenet"], REPO, {"ZOO_WEIGHTS_DIR": str(tmp_path)})
     assert run.returncode == 1 and "sha256 mismatch" in run.stderr and CALIBRATION_FILE in run.stderr, run.stderr
 
 
@@ -93,6 +92,5 @@ def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_
     ("os.environ['CXX'] = '/nonexistent/c++'", "C++ compiler"),
 ])
 def test_missing_torchao_or_compiler_is_said_clearly(setup, message):
-    code = f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main(['quantize', 'lenet']))"
-    run = run_python(code, REPO, {})
+    run = run_zoo(["quantize", "lenet"], REPO, {}, setup=setup)
     assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr, run.stderr

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, run_python
+from conftest import REPO, run_python, run_zoo
 from loopback_hub import LoopbackHub
 
 TOKEN = "hf_loopback_write_token"
@@ -40,7 +40,7 @@ def publish_env(hub, tmp_path, **extra):
 
 
 def zoo(checkout, env, *args):
-    return run_python(f"import sys; from zoo.cli import main; sys.exit(main({list(args)!r}))", checkout, env)
+    return run_zoo(list(args), checkout, env)
 
 
 def manifest(checkout) -> dict:
