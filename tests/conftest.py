@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -9,11 +10,29 @@ from pathlib import Path
 
 import pytest
 
+from loopback_github import LoopbackGitHub
 from loopback_hub import LoopbackHub
 from zoo.manifest import published_records
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+GITHUB_REPO = "org/zoo"  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
+
+
+RUN_SLOW = IN_CI or os.environ.get("ZOO_RUN_SLOW") == "1"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs in CI or with ZOO_RUN_SLOW=1,
+    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is."""
+    import torch
+
+    chosen = bool(config.getoption("markexpr"))
+    for item in items:
+        if "slow" in item.keywords and not (RUN_SLOW or chosen):
+            item.add_marker(pytest.mark.skip(reason="slow tier (minutes): runs in CI, or set ZOO_RUN_SLOW=1"))
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
 
 
 def missing(reason: str):
@@ -42,18 +61,41 @@ def test_split(data_dir):
 
 
 @pytest.fixture(scope="session")
-def repo_archive(tmp_path_factory) -> Path:
-    """The repo as GitHub's archive would serve it (export-ignore applied), with uncommitted tracked edits."""
+def repo_commit() -> str:
+    """The commit GitHub would serve as ``main``: HEAD, or a commit of HEAD plus the uncommitted tracked edits."""
     if not (REPO / ".git").exists():
         missing("not a git checkout: cannot build the archive Torch Hub would download")
     tree = subprocess.run(["git", "stash", "create"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    return tree or subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def repo_archive(repo_commit, tmp_path_factory) -> Path:
+    """The repo as GitHub's archive would serve it (export-ignore applied), unpacked."""
     target = tmp_path_factory.mktemp("archive") / "zoo-main"
     target.mkdir()
     tar_path = target.parent / "repo.tar"
-    subprocess.run(["git", "archive", "--format=tar", "-o", str(tar_path), tree or "HEAD"], cwd=REPO, check=True)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(target, filter="data")
+    subprocess.run(["git", "archive", "--format=tar", "-o", str(tar_path), repo_commit], cwd=REPO, check=True)
+    with tarfile.open(tar_path) as tar:  # (extraction filters came with Python 3.11.4 and 3.10.12)
+        tar.extractall(target, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     return target
+
+
+@pytest.fixture(scope="session")
+def package_copy(repo_archive, tmp_path_factory) -> Path:
+    """The code as pip installs it: the archive without its weights/ (the wheel carries none)."""
+    target = tmp_path_factory.mktemp("package") / "zoo"
+    shutil.copytree(repo_archive, target, ignore=lambda folder, names: ["weights"] if Path(folder) == repo_archive else [])
+    return target
+
+
+@pytest.fixture()
+def github(repo_commit):
+    """A loopback GitHub serving this repository: ``main`` is ``repo_commit``, raw files at any of its commits."""
+    server = LoopbackGitHub(REPO, GITHUB_REPO, {"main": repo_commit})
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")

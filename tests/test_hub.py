@@ -1,12 +1,17 @@
 """Loading published weights end to end: the real huggingface_hub and torch.hub clients, a loopback Hub."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import run_python, run_zoo
+from loopback_hub import LoopbackHub
+from conftest import GITHUB_REPO, REPO, missing, run_python, run_zoo
+from zoo.int8 import calibration_record
+from zoo.weights import MIRROR_ENDPOINT_ENV as ZOO_MIRROR_ENDPOINT, sha256_file
 
 LOAD = """
 import json, time, torch
@@ -18,21 +23,110 @@ print(json.dumps({{"training": model.training, "device": str(next(model.paramete
 """
 
 
+GITHUB_LOAD = """
+import json, urllib.request, torch.hub
+
+def to_loopback(url, *args, **kwargs):  # github.com and api.github.com are this test's server
+    request = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
+    for host in ("https://api.github.com", "https://github.com"):
+        if request.full_url.startswith(host):
+            request.full_url = {endpoint!r} + request.full_url[len(host):]
+    return urllib.request.urlopen(request, *args, **kwargs)
+
+torch.hub.urlopen = to_loopback
+loaded = {{}}
+for name in {names!r}:
+    model = torch.hub.load("org/zoo", name, pretrained=True, trust_repo=True)
+    loaded[name] = {{"training": model.training, "params": sum(p.numel() for p in model.parameters())}}
+print(json.dumps(loaded))
+"""
+
+
+@pytest.fixture()
+def gone_hub():
+    """A Hub that holds no such repo any more (deleted, renamed): the dead link the mirror is for."""
+    server = LoopbackHub()
+    yield server
+    server.close()
+
+
+def all_files(published):
+    """Every published file's record: the weights, and the int8 calibration where there is one."""
+    return [*published.values(), *(calibration_record(r) for r in published.values() if "int8" in r.extra)]
+
+
 def hub_env(hub, tmp_path, **extra):
     return {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_ETAG_TIMEOUT": "5", **extra}
+            "HF_HUB_ETAG_TIMEOUT": "5", "TORCH_HOME": str(tmp_path / "torch_home"),
+            ZOO_MIRROR_ENDPOINT: "http://127.0.0.1:9", **extra}  # the mirror answers only where a test serves it
 
 
-def test_archive_carries_code_and_manifest_but_no_weights(repo_archive):
+def test_archive_carries_code_manifest_and_the_published_weights(repo_archive, published):
     assert (repo_archive / "hubconf.py").is_file()
     assert (repo_archive / "weights_manifest.json").is_file()
     assert (repo_archive / "zoo" / "weights_manifest.json").is_file()
-    assert not (repo_archive / "weights").exists()
+    for record in all_files(published):
+        assert sha256_file(repo_archive / "weights" / record.name / record.filename) == record.sha256
 
 
-def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(repo_archive, hub, tmp_path, published):
+def test_torch_hub_load_from_the_github_archive_alone_then_offline(github, tmp_path, published):
+    """The user's one line, torch.hub.load("org/zoo", NAME, pretrained=True), with GitHub the only host there is."""
+    env = {"TORCH_HOME": str(tmp_path / "torch_home"), "HF_HOME": str(tmp_path / "hf_home"),
+           "HF_ENDPOINT": "http://127.0.0.1:9", ZOO_MIRROR_ENDPOINT: "http://127.0.0.1:9"}  # nothing answers there
+    code = GITHUB_LOAD.format(endpoint=github.endpoint, names=sorted(published))
+    first = run_python(code, tmp_path, env)
+    assert first.returncode == 0, first.stderr
+    loaded = json.loads(first.stdout.splitlines()[-1])
+    assert loaded == {name: {"training": False, "params": published[name].num_params} for name in published}
+    zipballs = [path for method, path in github.requests if "/zipball/" in path]
+    assert zipballs == ["/org/zoo/zipball/main"], github.requests
+    github.close()  # and then: no network at all, torch's cache alone
+    offline = run_python(code, tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    assert offline.returncode == 0, offline.stderr
+    assert json.loads(offline.stdout.splitlines()[-1]) == loaded
+
+
+def test_the_mirror_serves_pip_users_when_the_hub_cannot(package_copy, github, gone_hub, tmp_path, published):
     name = sorted(published)[0]
-    code = LOAD.format(repo=str(repo_archive), name=name)
+    record = published[name]
+    env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint})
+    code = LOAD.format(repo=str(package_copy), name=name)
+    first = run_python(code, tmp_path, env)
+    assert first.returncode == 0, first.stderr
+    raw = f"/{record.mirror['repo']}/{record.mirror['revision']}/weights/{name}/{record.filename}"
+    assert github.requests == [("GET", raw)]
+    assert any("/resolve/" in path for method, path in gone_hub.requests), "the Hub was not asked first"
+    kept = list((tmp_path / "torch_home").rglob("*.safetensors"))
+    assert len(kept) == 1 and sha256_file(kept[0]) == record.sha256
+    github.close()
+    offline = run_python(code, tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_a_mirror_serving_other_bytes_is_an_error_and_leaves_no_file(package_copy, github, gone_hub, tmp_path, published):
+    name = sorted(published)[0]
+    github.corrupt = True
+    env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint})
+    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, env)
+    assert run.returncode != 0
+    assert "zoo.weights.ChecksumError" in run.stderr and published[name].sha256 in run.stderr
+    assert [p for p in (tmp_path / "torch_home").rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
+
+
+def test_every_mirror_revision_holds_the_published_bytes(published):
+    """The pinned commits are in this repository's history, with every file of every record at its sha256."""
+    for record in all_files(published):
+        assert record.mirror is not None and record.mirror["repo"] == GITHUB_REPO, record.name
+        blob = subprocess.run(["git", "show", f"{record.mirror['revision']}:weights/{record.name}/{record.filename}"],
+                              cwd=REPO, capture_output=True)
+        if blob.returncode != 0:
+            missing(f"commit {record.mirror['revision']} is not in this clone ({blob.stderr.decode().strip()})")
+        assert hashlib.sha256(blob.stdout).hexdigest() == record.sha256, (record.name, record.filename)
+
+
+def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(package_copy, hub, tmp_path, published):
+    name = sorted(published)[0]
+    code = LOAD.format(repo=str(package_copy), name=name)
 
     first = run_python(code, tmp_path, hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
@@ -50,9 +144,9 @@ def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(rep
     assert offline.returncode == 0, offline.stderr
 
 
-def test_offline_without_a_copy_says_what_to_do(repo_archive, hub, tmp_path, published):
+def test_offline_without_a_copy_says_what_to_do(package_copy, hub, tmp_path, published):
     name = sorted(published)[0]
-    run = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
     assert run.returncode != 0
     assert "zoo.weights.WeightsUnavailableError" in run.stderr
     assert f"Cannot get the weights of '{name}'" in run.stderr
@@ -61,17 +155,19 @@ def test_offline_without_a_copy_says_what_to_do(repo_archive, hub, tmp_path, pub
     assert hub.downloads() == 0
 
 
-def test_unreachable_hub_without_a_copy_is_a_clear_error(repo_archive, tmp_path, published):
+def test_unreachable_hub_without_a_copy_is_a_clear_error(package_copy, tmp_path, published):
     name = sorted(published)[0]
-    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_ETAG_TIMEOUT": "2"}
-    run = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, env)
+    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_ETAG_TIMEOUT": "2",
+           "TORCH_HOME": str(tmp_path / "torch_home"), ZOO_MIRROR_ENDPOINT: "http://127.0.0.1:7"}
+    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, env)
     assert run.returncode != 0
-    assert "WeightsUnavailableError" in run.stderr and "http://127.0.0.1:9" in run.stderr
+    assert "WeightsUnavailableError" in run.stderr and "the Hub: " in run.stderr and "the mirror: " in run.stderr
+    assert "http://127.0.0.1:9" in run.stderr and f"http://127.0.0.1:7/{GITHUB_REPO}/" in run.stderr
 
 
-def test_corrupt_file_in_the_hub_cache_is_an_error_not_a_silent_redownload(repo_archive, hub, tmp_path, published):
+def test_corrupt_file_in_the_hub_cache_is_an_error_not_a_silent_redownload(package_copy, hub, tmp_path, published):
     name = sorted(published)[0]
-    code = LOAD.format(repo=str(repo_archive), name=name)
+    code = LOAD.format(repo=str(package_copy), name=name)
     assert run_python(code, tmp_path, hub_env(hub, tmp_path)).returncode == 0
     blobs = list((tmp_path / "hf_home" / "hub").rglob("blobs/*"))
     assert len(blobs) == 1
@@ -130,12 +226,12 @@ print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", 
     print(result)
 
 
-def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, published):
+def test_zoo_download_caches_for_offline_use(package_copy, hub, tmp_path, published):
     name = sorted(published)[0]
     env = hub_env(hub, tmp_path)
 
     def zoo_cli(*args: str, **extra: str):
-        return run_zoo(list(args), repo_archive, {**env, **extra})
+        return run_zoo(list(args), package_copy, {**env, **extra})
 
     before = zoo_cli("list")
     assert before.returncode == 0, before.stderr
@@ -146,17 +242,17 @@ def test_zoo_download_caches_for_offline_use(repo_archive, hub, tmp_path, publis
     hub.close()
     after = zoo_cli("list", HF_HUB_OFFLINE="1")
     assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
-    offline = run_python(LOAD.format(repo=str(repo_archive), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    offline = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr
 
 
-def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(repo_archive, hub, tmp_path, published):
+def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(package_copy, hub, tmp_path, published):
     """From a copy without weights/ (Torch Hub's archive): the download really goes over the loopback socket."""
     name = sorted(published)[0]
-    first = run_zoo(["download", name], repo_archive, hub_env(hub, tmp_path))
+    first = run_zoo(["download", name], package_copy, hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
     assert "sha256 verified" in first.stdout and str(tmp_path / "hf_home") in first.stdout
     assert hub.downloads() == 1, hub.requests
     hub.close()
-    offline = run_zoo(["download", name], repo_archive, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    offline = run_zoo(["download", name], package_copy, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
     assert offline.returncode == 0 and "sha256 verified" in offline.stdout, offline.stderr

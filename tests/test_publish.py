@@ -17,11 +17,9 @@ SMALL = ["cifar_quick", "lenet"]  # the round trip moves these two (VGG-16's 30 
 
 @pytest.fixture()
 def checkout(repo_archive, tmp_path, published):
-    """A clone of the repository with its weights/ (the archive Torch Hub downloads leaves them out)."""
+    """A clone of the repository with its weights/ (the archive carries them)."""
     root = tmp_path / "clone"
     shutil.copytree(repo_archive, root)
-    for name in SMALL:
-        shutil.copytree(REPO / "weights" / name, root / "weights" / name)
     return root
 
 

@@ -40,6 +40,8 @@ class WeightsRecord:
     categories: tuple[str, ...]
     recipe: dict[str, Any]
     license: str = "MIT"
+    # The independent mirror: {"repo": GitHub owner/name, "revision": a commit whose weights/NAME/ holds the files}.
+    mirror: dict[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,7 +74,7 @@ class WeightsRecord:
     @classmethod
     def from_dict(cls, name: str, entry: dict[str, Any]) -> "WeightsRecord":
         known = {f for f in cls.__dataclass_fields__ if f not in ("name", "extra")}
-        missing = sorted(known - {"license"} - entry.keys())
+        missing = sorted(known - {"license", "mirror"} - entry.keys())
         if missing:
             raise ValueError(f"manifest entry {name!r} lacks required keys: {', '.join(missing)}")
         values = {k: entry[k] for k in known if k in entry}

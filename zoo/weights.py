@@ -5,7 +5,11 @@ Resolution order for a record's file:
 1. ``$ZOO_WEIGHTS_DIR/<model>/<filename>`` when ``ZOO_WEIGHTS_DIR`` is set and the file is there;
 2. the checkout's own ``weights/<model>/<filename>`` (offline work from a clone);
 3. the Hugging Face Hub through ``huggingface_hub.hf_hub_download`` (its cache, ``HF_HOME``,
-   ``HF_ENDPOINT`` mirrors, ``HF_HUB_OFFLINE``, file locks and progress bar), cache first.
+   ``HF_ENDPOINT`` mirrors, ``HF_HUB_OFFLINE``, file locks and progress bar), cache first;
+4. the independent mirror: the file as committed in this repository on GitHub, at the pinned commit the record
+   names (``raw.githubusercontent.com``, or ``$ZOO_MIRROR_ENDPOINT``), downloaded with
+   ``torch.hub.download_url_to_file`` into torch's cache (``$TORCH_HOME/hub/checkpoints/zoo/``), cache first.
+   It is asked only when the Hub has no copy to give (down, gone, unreachable), never in offline mode.
 
 Whatever the source, the sha256 of the bytes is checked before they are parsed; a mismatch is an
 error, never a fallback to another source. Only safetensors are read.
@@ -24,6 +28,8 @@ from .errors import CheckpointError, ZooError
 from .manifest import CHECKOUT_ROOT, WeightsRecord
 
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
+MIRROR_ENDPOINT_ENV = "ZOO_MIRROR_ENDPOINT"
+MIRROR_ENDPOINT = "https://raw.githubusercontent.com"
 CHECKOUT_WEIGHTS = CHECKOUT_ROOT / "weights"
 
 
@@ -57,37 +63,96 @@ def local_candidates(record: WeightsRecord) -> list[Path]:
 
 
 def resolve(record: WeightsRecord, download: bool = True) -> Path:
-    """Path of a local copy of ``record``'s file, downloading it from the Hub if needed (step 3)."""
+    """Path of a local copy of ``record``'s file: steps 1-2, then the caches of steps 3-4, then their downloads."""
+    from huggingface_hub import constants
+
     for candidate in local_candidates(record):
         if candidate.is_file():
             return candidate
-    return _hub_download(record, local_files_only=not download)
+    cached = _hub_cached(record) or _mirror_cached(record)
+    if cached is not None:
+        return cached
+    if not download or constants.HF_HUB_OFFLINE:
+        raise WeightsUnavailableError(_unavailable_message(record, "it is in neither cache"))
+    try:
+        return _hub_download(record)
+    except WeightsUnavailableError as hub_error:
+        if record.mirror is None:
+            raise
+        try:
+            return _mirror_download(record)
+        except WeightsUnavailableError as mirror_error:
+            raise WeightsUnavailableError(_unavailable_message(
+                record, f"the Hub: {hub_error.__cause__}; the mirror: {mirror_error.__cause__}")) from None
 
 
-def _hub_download(record: WeightsRecord, local_files_only: bool) -> Path:
+def _hub_cached(record: WeightsRecord) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(record.repo_id, record.filename, revision=record.revision)
+    return Path(cached) if isinstance(cached, str) else None
+
+
+def _hub_download(record: WeightsRecord) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
 
-    kwargs = dict(repo_id=record.repo_id, filename=record.filename, revision=record.revision, library_name="zoo")
     try:
-        # Cache first: a pinned file already in the cache needs no request (and works without a network).
-        return Path(hf_hub_download(**kwargs, local_files_only=True))
-    except LocalEntryNotFoundError:
-        if local_files_only:
-            raise WeightsUnavailableError(_unavailable_message(record, "it is not in the Hugging Face cache")) from None
-    try:
-        return Path(hf_hub_download(**kwargs))
+        return Path(hf_hub_download(repo_id=record.repo_id, filename=record.filename, revision=record.revision,
+                                    library_name="zoo"))
     except (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError) as error:
         raise WeightsUnavailableError(_unavailable_message(record, f"{type(error).__name__}: {error}")) from error
+
+
+def mirror_url(record: WeightsRecord) -> str | None:
+    """Where the independent mirror serves ``record``'s file: the file as committed in the repository the record
+    names, at its pinned commit (``None`` for a record without a mirror)."""
+    if record.mirror is None:
+        return None
+    endpoint = os.environ.get(MIRROR_ENDPOINT_ENV, MIRROR_ENDPOINT).rstrip("/")
+    return f"{endpoint}/{record.mirror['repo']}/{record.mirror['revision']}/weights/{record.name}/{record.filename}"
+
+
+def mirror_cache_path(record: WeightsRecord) -> Path:
+    """Where a mirror download is kept: torch's cache, one folder per model and sha256 (no stale copy is reused)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / "zoo" / record.name / record.sha256 / record.filename
+
+
+def _mirror_cached(record: WeightsRecord) -> Path | None:
+    path = mirror_cache_path(record)
+    return path if path.is_file() else None
+
+
+def _mirror_download(record: WeightsRecord) -> Path:
+    """Download from the mirror into torch's cache; ``download_url_to_file`` writes a temporary file and moves it into
+    place only if its sha256 is the record's, so a failed or wrong download leaves nothing behind."""
+    from urllib.error import URLError
+
+    from filelock import FileLock
+
+    target = mirror_cache_path(record)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    url = mirror_url(record)
+    try:
+        with FileLock(str(target) + ".lock"):  # two processes loading at once download once
+            if not target.is_file():
+                torch.hub.download_url_to_file(url, str(target), hash_prefix=record.sha256, progress=True)
+    except RuntimeError as error:  # download_url_to_file's sha256 mismatch
+        raise ChecksumError(f"the mirror {url} served bytes that are not the published weights of {record.name!r} "
+                            f"(sha256 {record.sha256}); nothing was kept ({error})") from None
+    except (URLError, OSError, ValueError) as error:
+        raise WeightsUnavailableError(f"{url}: {error}") from error
+    return target
 
 
 def _unavailable_message(record: WeightsRecord, reason: str) -> str:
     from huggingface_hub import constants
 
+    mirror = f", the mirror {mirror_url(record)} (cached in {mirror_cache_path(record).parent})" if record.mirror else ""
     return (
         f"Cannot get the weights of {record.name!r} ({record.repo_id}@{record.revision}/{record.filename}): {reason}. "
         f"Looked in ${WEIGHTS_DIR_ENV}, {CHECKOUT_WEIGHTS / record.name}, the Hugging Face cache "
-        f"({constants.HF_HUB_CACHE}) and the Hub at {constants.ENDPOINT} "
+        f"({constants.HF_HUB_CACHE}), the Hub at {constants.ENDPOINT}{mirror} "
         f"(offline mode: {'on' if constants.HF_HUB_OFFLINE else 'off'}). To fix: connect and load again "
         f"(run `zoo download {record.name}` while online to cache it for offline use); or set HF_ENDPOINT to a Hub "
         f"mirror you can reach; or copy {record.filename} to ${WEIGHTS_DIR_ENV}/{record.name}/ "

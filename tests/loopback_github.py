@@ -1,0 +1,99 @@
+"""A GitHub stand-in on 127.0.0.1, serving a git repository's commits: what Torch Hub and zoo's mirror ask of GitHub.
+
+What ``torch.hub.load("OWNER/NAME", ...)`` sends (read from ``torch/hub.py``: ``_parse_repo_info``,
+``_validate_not_a_forked_repo``, ``_git_archive_link``) and what ``raw.githubusercontent.com`` answers:
+
+- ``GET /OWNER/NAME/tree/main/`` — 200 when the repo has a ``main`` branch (Torch Hub's default-branch probe);
+- ``GET /repos/OWNER/NAME/branches|tags?per_page=100&page=N`` — the API's lists (page 2 is empty);
+- ``GET /OWNER/NAME/zipball/REF`` — ``git archive --format=zip`` of REF (``export-ignore`` applied), with the
+  ``OWNER-NAME-SHORTSHA/`` top folder GitHub gives it;
+- ``GET /OWNER/NAME/REV/PATH`` — a file at a commit, as ``raw.githubusercontent.com`` serves it.
+
+The commits come from a local git repository; ``branches`` maps branch names to commit ids (the working tree's
+uncommitted state can be offered as a commit made with ``git stash create``). ``corrupt`` flips a byte of every raw
+file (a mirror serving wrong bytes). Every request is recorded in ``requests``.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+OWNER_NAME = r"/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+TREE = re.compile(rf"^{OWNER_NAME}/tree/(?P<ref>[^/]+)/?$")
+API_LIST = re.compile(rf"^/repos{OWNER_NAME}/(?P<kind>branches|tags)$")
+ZIPBALL = re.compile(rf"^{OWNER_NAME}/zipball/(?P<ref>.+)$")
+RAW = re.compile(rf"^{OWNER_NAME}/(?P<rev>[0-9a-f]{{40}})/(?P<path>.+)$")
+
+
+class LoopbackGitHub:
+    def __init__(self, git_dir: Path, repo: str, branches: dict[str, str]) -> None:
+        self.git_dir = git_dir
+        self.repo = repo
+        self.branches = dict(branches)
+        self.corrupt = False
+        self.requests: list[tuple[str, str]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def git(self, *args: str) -> bytes | None:
+        run = subprocess.run(["git", *args], cwd=self.git_dir, capture_output=True)
+        return run.stdout if run.returncode == 0 else None
+
+    def _commit_of(self, ref: str) -> str | None:
+        oid = self.branches.get(ref, ref)
+        return oid if self.git("cat-file", "-e", f"{oid}^{{commit}}") is not None else None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        github = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                github.requests.append(("GET", path))
+                match = re.match(rf"^/(?P<owner>[^/]+)/(?P<name>[^/]+)", path.removeprefix("/repos"))
+                if not match or f"{match['owner']}/{match['name']}" != github.repo:
+                    return self._send(404, b"Not Found")
+                if m := TREE.match(path):
+                    return self._send(200 if m["ref"] in github.branches else 404, b"")
+                if m := API_LIST.match(path):
+                    page = 1 if "page=1" in self.path.split("?")[-1].split("&") else 2
+                    refs = github.branches if m["kind"] == "branches" else {}
+                    items = [{"name": n, "commit": {"sha": oid}} for n, oid in refs.items()] if page == 1 else []
+                    return self._send(200, json.dumps(items).encode(), "application/json")
+                if m := ZIPBALL.match(path):
+                    oid = github._commit_of(m["ref"])
+                    if oid is None:
+                        return self._send(404, b"Not Found")
+                    prefix = f"{m['owner']}-{m['name']}-{oid[:7]}/"
+                    return self._send(200, github.git("archive", "--format=zip", f"--prefix={prefix}", oid),
+                                      "application/zip")
+                if m := RAW.match(path):
+                    data = github.git("show", f"{m['rev']}:{m['path']}")
+                    if data is None:
+                        return self._send(404, b"404: Not Found")
+                    if github.corrupt:
+                        data = bytes([data[0] ^ 1]) + data[1:]
+                    return self._send(200, data, "application/octet-stream")
+                return self._send(404, b"Not Found")
+
+            def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+        return Handler
