@@ -5,9 +5,11 @@ import pytest
 import torch
 
 import zoo
+from conftest import REPO, run_python
 from zoo.data import normalize
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_fast_path_keeps_top1_within_a_tenth_of_a_point(name, published, test_split):
     if name not in published:
@@ -57,3 +59,20 @@ def test_small_batches_run_in_fp32_even_where_bf16_is_chosen():
     small, large = fast(x[:BF16_MIN_BATCH - 1]), fast(x)
     assert torch.allclose(small, reference[:BF16_MIN_BATCH - 1], atol=1e-5)  # fp32: equal up to kernel order
     assert (large - reference).abs().max() > 1e-4  # bf16: rounded
+
+
+def test_without_a_cpp_compiler_the_fast_path_runs_eagerly_and_says_so_in_one_line():
+    code = """
+import torch, zoo
+torch.manual_seed(0)
+model = zoo.lenet().eval()
+x = torch.randn(4, 3, 32, 32)
+fast = zoo.prepare_for_cpu_inference(model, bf16=False)
+with torch.no_grad():
+    print(torch.equal(fast(x), model(x)), type(fast.model).__name__)
+"""
+    run = run_python(code, REPO, {"CXX": "/nonexistent/c++"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "LeNet"]  # eager: the model itself, same numbers
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no C++ compiler" in lines[0] and "runs eagerly" in lines[0], run.stderr

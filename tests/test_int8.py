@@ -23,6 +23,7 @@ def same_class(entry: dict) -> list[str]:
     return machine_class().differences(entry["machine_class"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_published_int8_model_scores_its_manifest_figure(name, torchao, published, test_split):
     from zoo.int8 import RECORD_KEY, quantized_model, score_int8
@@ -94,3 +95,17 @@ def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_
 def test_missing_torchao_or_compiler_is_said_clearly(setup, message):
     run = run_zoo(["quantize", "lenet"], REPO, {}, setup=setup)
     assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_quantized_model_works_inside_inference_mode(torchao):
+    """Where inference code lives: the int8 model built and run under torch.inference_mode() gives the same logits."""
+    import torch
+
+    from zoo.int8 import quantized_model
+
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        reference = quantized_model("lenet", compile=False)(x)
+    with torch.inference_mode():
+        inside = quantized_model("lenet", compile=False)(x)
+    assert torch.equal(inside, reference)

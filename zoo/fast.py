@@ -16,10 +16,14 @@ The published models keep their top-1 within 0.1 point on this path (tests/test_
 """
 from __future__ import annotations
 
+import logging
+
 import torch
 from torch import nn
 
-from .machine import MachineClass, machine_class
+from .machine import MachineClass, machine_class, missing_cpp_compiler
+
+log = logging.getLogger(__name__)
 
 BF16_MIN_BATCH = 16
 WIDE_CONV_CHANNELS = 64
@@ -62,8 +66,14 @@ def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, com
 
     ``bf16``: autocast batches of 16 or more to bfloat16 (default: only where the CPU has native bf16).
     ``channels_last``: default under bf16, or for models with convolutions of 64 or more output channels.
-    ``compile=False`` where no C++ compiler is available.
+    ``compile=False`` runs it eagerly; where no C++ compiler is found (torch inductor needs one) that is chosen too,
+    with one logged warning.
     """
+    if compile and (reason := missing_cpp_compiler()) is not None:
+        log.warning("zoo: no C++ compiler for torch.compile (%s); the fast path runs eagerly (slower). Install one "
+                    "(e.g. `apt install g++`, or set CXX) for the compiled path, or pass compile=False to say so.",
+                    reason)
+        compile = False
     chosen = fast_path_options(model, bf16=bf16)
     channels_last = chosen["channels_last"] if channels_last is None else channels_last
     return FastCPUInference(model, bf16=chosen["bf16"], compile=compile, channels_last=channels_last)

@@ -22,6 +22,7 @@ Needs ``torchao`` (``pip install 'cifar10-zoo[int8]'``) and, for compiled int8 k
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import sys
@@ -62,14 +63,12 @@ def _pt2e():
 
 def check_compiler() -> None:
     """Compiled int8 kernels are C++ that inductor builds at first use: say so now if no compiler is there."""
-    try:
-        from torch._inductor.cpp_builder import get_cpp_compiler
+    from .machine import missing_cpp_compiler
 
-        get_cpp_compiler()
-    except Exception as error:  # inductor raises different errors across versions when no compiler is found
+    if (reason := missing_cpp_compiler()) is not None:
         raise ZooError(f"int8 inference compiles its kernels with a C++ compiler (torch inductor) and none was found "
-                       f"({error}): install one (e.g. `apt install g++`, or set CXX), or pass compile=False for the "
-                       "uncompiled reference model (same arithmetic, far slower)") from None
+                       f"({reason}): install one (e.g. `apt install g++`, or set CXX), or pass compile=False for the "
+                       "uncompiled reference model (same arithmetic, far slower)")
 
 
 def prepare(model: nn.Module) -> torch.fx.GraphModule:
@@ -111,16 +110,21 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
     _, convert_pt2e, _ = _pt2e()
     if compile:
         check_compiler()
-    prepared = prepare(model)
-    if isinstance(calibration, torch.Tensor):
-        _observe(prepared, calibration)
-    elif set(calibration) == set(observer_state(prepared)):  # (shapes differ before calibration: observers resize)
-        prepared.load_state_dict(calibration, strict=False)
-    else:
-        raise ZooError("these calibration statistics do not fit this model's observers (another model, or another "
-                       "torch/torchao version numbering them differently): calibrate again with zoo.quantize(model, "
-                       "images) or `zoo quantize NAME`")
-    converted = convert_pt2e(prepared)
+    # Export and calibration need ordinary tensors: under a caller's inference_mode they would be inference tensors.
+    with torch.inference_mode(False):
+        if any(t.is_inference() for t in model.state_dict().values()):  # a model built under inference_mode
+            model = copy.deepcopy(model)  # (copied outside it: ordinary tensors, same values)
+        prepared = prepare(model)
+        if isinstance(calibration, torch.Tensor):
+            _observe(prepared, calibration.clone() if calibration.is_inference() else calibration)
+        elif set(calibration) == set(observer_state(prepared)):  # (shapes differ before calibration: observers resize)
+            prepared.load_state_dict({k: v.clone() if v.is_inference() else v for k, v in calibration.items()},
+                                     strict=False)
+        else:
+            raise ZooError("these calibration statistics do not fit this model's observers (another model, or another "
+                           "torch/torchao version numbering them differently): calibrate again with "
+                           "zoo.quantize(model, images) or `zoo quantize NAME`")
+        converted = convert_pt2e(prepared)
     return CompiledInt8(converted) if compile else converted
 
 
@@ -164,8 +168,9 @@ def quantized_model(name: str, compile: bool = True) -> nn.Module:
     from .weights import resolve, verified_bytes
 
     calibration = calibration_record(get_weights(name))
-    state = load_safetensors(verified_bytes(calibration, resolve(calibration)))
-    return quantize(get_model(name, pretrained=True), state, compile=compile)
+    with torch.inference_mode(False):  # model and statistics of ordinary tensors, whatever the caller's mode
+        state = load_safetensors(verified_bytes(calibration, resolve(calibration)))
+        return quantize(get_model(name, pretrained=True), state, compile=compile)
 
 
 def score_int8(model: nn.Module, split: Split) -> Score:

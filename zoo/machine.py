@@ -150,3 +150,14 @@ def training_precision(recipe_precision: str, device: str | torch.device = "cpu"
         return recipe_precision
     here = here or machine_class()
     return "bf16" if here.native_bf16 else "fp32"
+
+
+def missing_cpp_compiler() -> str | None:
+    """Why torch inductor could not build C++ kernels here (no compiler found), or ``None`` if it can."""
+    try:
+        from torch._inductor.cpp_builder import get_cpp_compiler
+
+        get_cpp_compiler()
+    except Exception as error:  # inductor raises different errors across versions when no compiler is found
+        return f"{type(error).__name__}: {error}"
+    return None
