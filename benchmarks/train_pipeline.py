@@ -27,7 +27,8 @@ from zoo.data import MEAN, STD, load_cifar10  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 from zoo.recipes import Recipe, get_recipe  # noqa: E402
 from zoo.machine import training_precision  # noqa: E402
-from zoo.train import autocast, epoch_batches, normalize  # noqa: E402
+from zoo.data import normalize  # noqa: E402
+from zoo.loop import autocast, epoch_batches  # noqa: E402
 
 
 class TutorialCIFAR10(torch.utils.data.Dataset):

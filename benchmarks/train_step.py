@@ -25,7 +25,7 @@ from zoo.data import load_cifar10, normalize  # noqa: E402
 from zoo.machine import training_precision  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 from zoo.recipes import get_recipe  # noqa: E402
-from zoo.train import epoch_batches  # noqa: E402
+from zoo.loop import epoch_batches  # noqa: E402
 
 
 def seconds_per_call(fn, repeat: int) -> float:

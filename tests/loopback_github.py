@@ -60,7 +60,7 @@ class LoopbackGitHub:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 github.requests.append(("GET", path))
-                match = re.match(rf"^/(?P<owner>[^/]+)/(?P<name>[^/]+)", path.removeprefix("/repos"))
+                match = re.match(r"^/(?P<owner>[^/]+)/(?P<name>[^/]+)", path.removeprefix("/repos"))
                 if not match or f"{match['owner']}/{match['name']}" != github.repo:
                     return self._send(404, b"Not Found")
                 if m := TREE.match(path):

@@ -158,10 +158,10 @@ def test_models_refuse_raw_uint8_pixels_and_point_to_the_preset(name):
 
 
 def test_save_checkpoint_failure_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):
-    from zoo import train as zoo_train
+    from zoo import checkpoint as zoo_checkpoint
 
     path = tmp_path / "checkpoint.pt"
-    zoo_train.save_checkpoint(path, {"epoch": 1})
+    zoo_checkpoint.save_checkpoint(path, {"epoch": 1})
     before = path.read_bytes()
 
     def full_disk(fd):
@@ -169,7 +169,7 @@ def test_save_checkpoint_failure_leaves_the_previous_checkpoint_and_no_temporary
 
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        zoo_train.save_checkpoint(path, {"epoch": 2, "weights": torch.zeros(1000)})
+        zoo_checkpoint.save_checkpoint(path, {"epoch": 2, "weights": torch.zeros(1000)})
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
 
 
@@ -253,7 +253,7 @@ def test_a_corrupt_local_copy_of_the_weights_is_a_clear_error_in_predict(tmp_pat
 
 def test_run_options_refuse_counts_that_would_silently_change_the_data(tmp_path):
     from zoo.errors import ZooError
-    from zoo.train import RunOptions
+    from zoo.loop import RunOptions
 
     for field in ("train_subset", "test_subset", "holdout", "accum_steps"):
         for value in (0, -5):

@@ -50,7 +50,7 @@ def test_each_rank_trains_on_its_own_slice_of_every_global_batch(ddp_run, data_d
 
     from zoo.data import load_cifar10
     from zoo.recipes import get_recipe
-    from zoo.train import epoch_batches
+    from zoo.loop import epoch_batches
 
     _, run = ddp_run
     reported = re.findall(r"rank (\d): trained on (\d+) images, label sum (\d+)", run.stdout + run.stderr)

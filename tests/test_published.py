@@ -77,6 +77,7 @@ def test_seed_spread_is_recorded_with_the_published_run_among_its_seeds(name, pu
     assert abs(record.top1 - spread["mean"]) <= spread["tolerance"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_published_checkpoint_scores_its_manifest_figure(name, published, test_split):
     if name not in published:

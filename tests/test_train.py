@@ -69,7 +69,7 @@ def test_killed_and_resumed_run_gives_identical_bytes(first_run, data_dir, tmp_p
 def test_finished_run_is_reexported_in_half_precision_and_loads_as_float32(first_run, data_dir, tmp_path):
     from safetensors import safe_open
 
-    from zoo.train import model_from_bytes
+    from zoo.artifacts import model_from_bytes
 
     output_dir, first = first_run
     shutil.copy(output_dir / "checkpoint.pt", tmp_path / "checkpoint.pt")
@@ -118,11 +118,7 @@ def run_check(name: str, data_dir: Path, *extra: str) -> subprocess.CompletedPro
                            str(data_dir), *extra], capture_output=True, text=True, timeout=3600)
 
 
-def slow_enabled() -> None:
-    if os.environ.get("CI", "").lower() != "true" and os.environ.get("ZOO_RUN_SLOW") != "1":
-        pytest.skip("full retraining: runs in CI, or set ZOO_RUN_SLOW=1")
-
-
+@pytest.mark.slow
 def test_check_epochs_verifies_the_first_epoch_bit_for_bit_on_the_recorded_class(data_dir, published):
     record = published["lenet"]
     run = run_check("lenet", data_dir, "--check-epochs", "1")
@@ -140,7 +136,6 @@ def test_check_epochs_verifies_the_first_epoch_bit_for_bit_on_the_recorded_class
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick"])
 def test_published_recipe_reproduces_the_published_model(name, data_dir, published):
     """The zoo's central promise, in full: bytes on the recorded class, accuracy within the seed spread elsewhere."""
-    slow_enabled()
     record = published[name]
     kind = check_kind(record)
     if kind == "accuracy" and name == "cifar_quick":
@@ -159,7 +154,6 @@ def test_published_recipe_reproduces_the_published_model(name, data_dir, publish
 @pytest.mark.slow
 def test_vgg16_first_epoch_is_bit_identical_on_the_recorded_class(data_dir, published):
     """The flagship's run, checked in seconds through its first epoch's weight fingerprint, where its class is."""
-    slow_enabled()
     from zoo.check import plan_check
     from zoo.machine import machine_class
 

@@ -24,7 +24,8 @@ from .machine import MachineClass
 from .manifest import WeightsRecord, published_records, write_record
 from .metrics import score
 from .recipes import Recipe
-from .train import CHECKPOINT_NAME, WEIGHTS_NAME, load_checkpoint, model_from_bytes
+from .artifacts import WEIGHTS_NAME, model_from_bytes
+from .checkpoint import CHECKPOINT_NAME, load_checkpoint
 from .weights import sha256_file
 
 MIN_SEEDS = 5

@@ -26,7 +26,6 @@ import copy
 import dataclasses
 import json
 import sys
-from pathlib import Path
 
 import torch
 from torch import nn

@@ -99,9 +99,13 @@ def _onednn_allows(needed: str) -> bool:
 
 
 def _cuda_device(device: str | torch.device | None) -> str | None:
+    """The accelerator a run computes on, which then decides its bytes: a CUDA GPU, or Apple's MPS (its own class:
+    Metal kernels, not the CPU's). The record's field keeps its first name, ``cuda_device``."""
     device = torch.device(device) if device is not None else None
-    if device is None or device.type != "cuda":
+    if device is None or device.type not in ("cuda", "mps"):
         return None
+    if device.type == "mps":
+        return f"MPS, {platform.processor() or platform.machine()}, macOS {platform.mac_ver()[0] or '?'}"
     return (f"{torch.cuda.get_device_name(device)}, CUDA {torch.version.cuda}, "
             f"cuDNN {torch.backends.cudnn.version()}")
 

@@ -1,0 +1,278 @@
+"""The training loop: a recipe and run options in, a trained, scored, resumable run out.
+
+Everything random in a run comes from the recipe's seed: one CPU generator shuffles, crops, flips and cuts out
+(``epoch_batches``), torch's own generators drive the rest; algorithms are deterministic, so the same recipe on the
+same machine class gives the same bytes, killed and resumed or not. Rank 0 scores, logs and checkpoints.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .artifacts import WEIGHTS_NAME, model_from_bytes, safetensors_bytes, weights_fingerprint
+from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state, save_checkpoint, training_state
+from .data import Split, cutout, load_cifar10, normalize, random_crop_flip
+from .distributed import Ranks, init_from_env, shutdown
+from .errors import CheckpointError, ZooError, require_extra
+from .machine import machine_class
+from .manifest import atomic_write_bytes
+from .metrics import score
+from .models import build_model
+from .recipes import Recipe
+from .weights import sha256_bytes, sha256_file
+
+
+@dataclass
+class RunOptions:
+    """How to run a recipe; none of these change the trained weights (except the subsets)."""
+
+    data_dir: Path
+    output_dir: Path
+    resume: bool = False
+    device: str = "cpu"
+    accum_steps: int = 1
+    tensorboard: str | None = None
+    train_subset: int | None = None  # first N training images (tests, quick trials)
+    test_subset: int | None = None
+    holdout: int | None = None  # score on the last N training images (not trained on) instead of the test set
+    progress: bool = True
+    stop_after_epoch: int | None = None  # end the run early, checkpoint kept (--stop-after, --check-epochs)
+
+    def __post_init__(self) -> None:
+        counts = {"train_subset": self.train_subset, "test_subset": self.test_subset, "holdout": self.holdout,
+                  "stop_after_epoch": self.stop_after_epoch, "accum_steps": self.accum_steps}
+        wrong = [f"{name}={value!r}" for name, value in counts.items() if value is not None and value < 1]
+        if wrong:  # 0 would silently mean "all", a negative count would silently drop images
+            raise ZooError(f"run options must be None or >= 1: {', '.join(wrong)}")
+
+
+@dataclass
+class RunResult:
+    history: list[dict[str, Any]]
+    wall_time_s: float
+    data_sha256: str
+    machine_class: dict[str, Any]
+    weights_path: Path | None = None  # None (and no score) for a run stopped before its last epoch
+    sha256: str | None = None
+    top1: float | None = None
+    per_class: dict[str, float] | None = None
+    unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
+
+
+def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
+    if device.type == "cuda":
+        # cuBLAS is deterministic only with a fixed workspace; without this variable use_deterministic_algorithms
+        # raises at the first matmul. It must be set before the first cuBLAS call of the process.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(recipe.seed)  # seeds the CUDA generators too (dropout on the GPU)
+    # Under torchrun the processes of one machine share its cores.
+    torch.set_num_threads(max(1, recipe.threads // ranks.local_world_size))
+    torch.use_deterministic_algorithms(True)
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int):
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch + 1,  # +1: no step past the end
+        pct_start=recipe.warmup_fraction, anneal_strategy="linear", cycle_momentum=False)
+    return optimizer, scheduler
+
+
+def make_ema(model: nn.Module, recipe: Recipe):
+    if not recipe.ema_decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.ema_decay), use_buffers=True)
+
+
+def autocast(device: torch.device, precision: str):
+    if device.type == "cuda":  # AMP on CUDA whatever the recipe says: fp32 there is just slower
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
+                    ranks: Ranks) -> tuple[float, float]:
+    """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy.
+
+    The running loss and hit count stay on ``device`` and are read once, at the end: no host sync per step. On a GPU
+    each micro-batch is normalised on the CPU as everywhere (same bytes), copied into pinned memory and sent
+    asynchronously."""
+    pin = device.type == "cuda"
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    seen = 0
+    label_sum = 0  # of this rank's slices (CPU tensors, no sync): lets a test check each rank trained on its share
+    for images, labels in batches:
+        images, labels = ranks.shard(images), ranks.shard(labels)
+        label_sum += int(labels.sum())
+        optimizer.zero_grad(set_to_none=True)
+        for micro_images, micro_labels in zip(images.chunk(options.accum_steps), labels.chunk(options.accum_steps)):
+            x, y = normalize(micro_images), micro_labels
+            if pin:
+                x, y = x.pin_memory(), y.pin_memory()
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with autocast(device, recipe.precision):
+                logits = model(x)
+                loss = criterion(logits.float(), y)
+            (loss * (len(y) / len(labels))).backward()
+            total_loss += loss.detach().double() * len(y)
+            correct += (logits.argmax(1) == y).sum()
+            seen += len(y)
+        optimizer.step()
+        scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
+        bar.update(len(labels) * ranks.world_size)
+    loss_sum, hits = torch.stack([total_loss, correct.double()]).tolist()  # the epoch's one host sync
+    bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{hits / seen:.3f}")
+    if ranks.enabled:
+        print(f"rank {ranks.rank}: trained on {seen} images, label sum {label_sum}", flush=True)
+    total, hits, seen = ranks.sum(loss_sum, hits, seen)
+    return total / seen, hits / seen
+
+
+def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffle, cut into batches and augment: all randomness of an epoch comes from ``generator``."""
+    order = torch.randperm(len(train), generator=generator)
+    batches = []
+    for start in range(0, len(order), recipe.batch_size):
+        index = order[start:start + recipe.batch_size]
+        images = train.images[index]
+        if recipe.crop_padding or recipe.flip:
+            images = random_crop_flip(images, recipe.crop_padding, generator, flip=recipe.flip)
+        if recipe.cutout:
+            images = cutout(images, recipe.cutout, generator)
+        batches.append((images, train.labels[index]))
+    return batches
+
+
+def train(recipe: Recipe, options: RunOptions) -> RunResult:
+    """Run ``recipe``; resumable; returns the final weights file and its test score."""
+    from tqdm.auto import tqdm
+
+    ranks = init_from_env(torch.device(options.device).type)
+    device = torch.device(options.device)
+    set_determinism(recipe, ranks, device)
+    here = machine_class(device, threads=torch.get_num_threads()).to_dict()
+    if device.type == "cuda" and ranks.enabled:
+        device = torch.device("cuda", ranks.local_rank)
+    train_split = load_cifar10(options.data_dir, train=True)
+    test_split = load_cifar10(options.data_dir, train=False)
+    data_sha256 = train_split.sha256()
+    if options.holdout:  # recipe search that never looks at the test set
+        test_split = Split(train_split.images[-options.holdout:], train_split.labels[-options.holdout:])
+        train_split = train_split.subset(len(train_split) - options.holdout)
+    if options.train_subset:
+        train_split = train_split.subset(options.train_subset)
+    if options.test_subset:
+        test_split = test_split.subset(options.test_subset)
+
+    model = build_model(recipe.model).to(device, memory_format=torch.channels_last)
+    # Under torchrun, DDP averages the gradients of the ranks' shards: the global batch is recipe.batch_size.
+    net = model
+    if ranks.enabled:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    steps_per_epoch = -(-len(train_split) // recipe.batch_size)
+    optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
+    ema = make_ema(model, recipe)
+    criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    generator = torch.Generator().manual_seed(recipe.seed)
+    history: list[dict[str, Any]] = []
+    start_epoch, elapsed = 0, 0.0
+
+    if ranks.is_main:
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+    ranks.barrier()
+    checkpoint_path = options.output_dir / CHECKPOINT_NAME
+    if options.resume and checkpoint_path.is_file():
+        state = load_checkpoint(checkpoint_path)
+        trained_by = Recipe.from_dict(state["recipe"]).training_dict()
+        if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
+            raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
+                                  "--output-dir, or drop --resume to start afresh there.")
+        if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
+            raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
+                             f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
+        restore_training_state(state, model, optimizer, scheduler, ema, generator, device)
+        start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
+        if ranks.is_main:
+            print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+    elif options.resume and ranks.is_main:
+        print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
+
+    writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
+    model.train()
+    last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
+    for epoch in range(start_epoch, last_epoch):
+        started = time.perf_counter()
+        batches = epoch_batches(train_split, recipe, generator)
+        with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
+                  disable=not (options.progress and ranks.is_main), leave=False) as bar:
+            loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
+                                              device, bar, ranks)
+        epoch_time = time.perf_counter() - started
+        elapsed += epoch_time
+        if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
+            continue
+        # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
+        test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
+        entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
+                 "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
+                 "img_s": round(len(train_split) / epoch_time, 1), "weights_sha256": weights_fingerprint(model)}
+        history.append(entry)
+        print(json.dumps(entry), flush=True)
+        if writer is not None:
+            writer.add_scalar("train/loss", loss, epoch + 1)
+            writer.add_scalar("test/top1", test_top1, epoch + 1)
+            writer.add_scalar("lr", entry["lr"], epoch + 1)
+        save_checkpoint(checkpoint_path, {
+            "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
+            **training_state(model, optimizer, scheduler, ema, generator, device),
+            "elapsed_s": elapsed, "history": history, "machine_class": here,
+        })
+    if writer is not None:
+        writer.close()
+    if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
+        if ranks.is_main:
+            (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+        shutdown(ranks)
+        return RunResult(history, elapsed, data_sha256, here)
+
+    final_model = ema.module if ema is not None else model
+    weights_path = options.output_dir / WEIGHTS_NAME
+    if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
+        print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
+        shutdown(ranks)
+        raise SystemExit(0)
+    weights_bytes = safetensors_bytes(final_model, recipe)
+    atomic_write_bytes(weights_path, weights_bytes)
+    final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
+    unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
+    (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+    shutdown(ranks)
+    return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
+                     final.per_class, unrounded)
+
+
+def _subsets(options: RunOptions) -> list[int | None]:
+    """What a checkpoint records of the data it trained and scored on (a resume must use the same)."""
+    return [options.train_subset, options.test_subset] + ([options.holdout] if options.holdout else [])
+
+
+def _tensorboard_writer(log_dir: str | None):
+    if not log_dir:
+        return None
+    require_extra("--tensorboard", "tensorboard", extra="tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir)
