@@ -83,7 +83,7 @@ def repo_archive(repo_commit, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def package_copy(repo_archive, tmp_path_factory) -> Path:
+def pip_copy(repo_archive, tmp_path_factory) -> Path:
     """The code as pip installs it: the archive without its weights/ (the wheel carries none)."""
     target = tmp_path_factory.mktemp("package") / "zoo"
     shutil.copytree(repo_archive, target, ignore=lambda folder, names: ["weights"] if Path(folder) == repo_archive else [])

@@ -5,6 +5,7 @@ type (zoo.errors) carrying the same message.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import torch
 import zoo
 from zoo.errors import CheckpointError, DeviceError, ManifestError, UnknownModelError
 
-from conftest import REPO
+from conftest import REPO, missing
 
 USAGE, RUNTIME = 2, 1
 
@@ -35,6 +36,12 @@ def assert_clean_error(run: subprocess.CompletedProcess, status: int, *fragments
     assert len(lines) == 1, run.stderr  # one line: what was wrong and what to do
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def matplotlib():
+    if importlib.util.find_spec("matplotlib") is None:
+        missing("zoo card needs matplotlib: pip install 'cifar10-zoo[plots]' (the test extra has it)")
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +239,7 @@ def test_card_without_matplotlib_says_so_before_scoring(tmp_path):
     assert not (tmp_path / "no-data").exists()  # nothing scored (no data was needed), nothing written
 
 
-def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir):
+def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir, matplotlib):
     run = run_zoo("card", "lenet", "cifar_quick", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
     assert run.returncode == 0, run.stderr
     for name in ("lenet", "cifar_quick"):
@@ -271,7 +278,7 @@ def test_recipes_refuse_settings_no_run_can_use():
         get_recipe("lenet").with_overrides(precision="fp8")
 
 
-def test_an_installed_copy_never_writes_into_itself(package_copy, tmp_path):
+def test_an_installed_copy_never_writes_into_itself(package_copy, tmp_path, matplotlib):
     """Outside a clone, `zoo card` needs --output-dir and `--publish` is refused before any training."""
     before = sorted(p.relative_to(package_copy) for p in package_copy.rglob("*") if "__pycache__" not in p.parts)
     card = subprocess.run([sys.executable, "-m", "zoo", "card", "lenet"], capture_output=True, text=True,

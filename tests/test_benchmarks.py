@@ -2,6 +2,8 @@
 each check below is a relation between reported figures that a wrong measurement or a wrong report would break)."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import zoo
 from conftest import REPO
 
 
+@pytest.mark.slow
 def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, published):
     out = tmp_path / "results.json"
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--models", "lenet",
@@ -51,6 +54,7 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, publishe
     assert results["machine_class"] == zoo.machine_class().to_dict()
 
 
+@pytest.mark.slow
 def test_fast_options_times_every_option_at_both_batch_sizes(tmp_path):
     out = tmp_path / "fast.json"
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fast_options.py"), "--models", "lenet",
@@ -68,6 +72,7 @@ def test_fast_options_times_every_option_at_both_batch_sizes(tmp_path):
         assert f"lenet {batch} (plain" in run.stdout
 
 
+@pytest.mark.slow
 def test_train_step_profile_names_the_operators(data_dir):
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "train_step.py"), "--profile",
                           "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)

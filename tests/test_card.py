@@ -9,6 +9,7 @@ from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_card_is_what_the_generator_writes_today(name, published, test_split):
     from huggingface_hub import ModelCard

@@ -16,6 +16,7 @@ def evaluate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "zoo.evaluate", *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_evaluate_scores_the_published_checkpoint_on_the_full_test_set(published, data_dir):
     """Every figure the manifest (and so the README and the card) gives, flip TTA included, is what evaluate says."""
     [name] = [n for n, record in published.items() if "cifar10_test_top1_flip_tta" in record.metrics]

@@ -25,6 +25,7 @@ def onnx_runtime():
             missing(f"{module} is not installed: pip install 'cifar10-zoo[onnx]' (the test extra has it)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
 def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, published, test_split, tmp_path):
     import onnx

@@ -86,11 +86,11 @@ def test_torch_hub_load_from_the_github_archive_alone_then_offline(github, tmp_p
     assert json.loads(offline.stdout.splitlines()[-1]) == loaded
 
 
-def test_the_mirror_serves_pip_users_when_the_hub_cannot(package_copy, github, gone_hub, tmp_path, published):
+def test_the_mirror_serves_pip_users_when_the_hub_cannot(pip_copy, github, gone_hub, tmp_path, published):
     name = sorted(published)[0]
     record = published[name]
     env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint})
-    code = LOAD.format(repo=str(package_copy), name=name)
+    code = LOAD.format(repo=str(pip_copy), name=name)
     first = run_python(code, tmp_path, env)
     assert first.returncode == 0, first.stderr
     raw = f"/{record.mirror['repo']}/{record.mirror['revision']}/weights/{name}/{record.filename}"
@@ -103,11 +103,11 @@ def test_the_mirror_serves_pip_users_when_the_hub_cannot(package_copy, github, g
     assert offline.returncode == 0, offline.stderr
 
 
-def test_a_mirror_serving_other_bytes_is_an_error_and_leaves_no_file(package_copy, github, gone_hub, tmp_path, published):
+def test_a_mirror_serving_other_bytes_is_an_error_and_leaves_no_file(pip_copy, github, gone_hub, tmp_path, published):
     name = sorted(published)[0]
     github.corrupt = True
     env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint})
-    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, env)
+    run = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, env)
     assert run.returncode != 0
     assert "zoo.weights.ChecksumError" in run.stderr and published[name].sha256 in run.stderr
     assert [p for p in (tmp_path / "torch_home").rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
@@ -124,9 +124,9 @@ def test_every_mirror_revision_holds_the_published_bytes(published):
         assert hashlib.sha256(blob.stdout).hexdigest() == record.sha256, (record.name, record.filename)
 
 
-def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(package_copy, hub, tmp_path, published):
+def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(pip_copy, hub, tmp_path, published):
     name = sorted(published)[0]
-    code = LOAD.format(repo=str(package_copy), name=name)
+    code = LOAD.format(repo=str(pip_copy), name=name)
 
     first = run_python(code, tmp_path, hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
@@ -144,9 +144,9 @@ def test_torch_hub_load_downloads_once_then_uses_the_cache_and_works_offline(pac
     assert offline.returncode == 0, offline.stderr
 
 
-def test_offline_without_a_copy_says_what_to_do(package_copy, hub, tmp_path, published):
+def test_offline_without_a_copy_says_what_to_do(pip_copy, hub, tmp_path, published):
     name = sorted(published)[0]
-    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    run = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
     assert run.returncode != 0
     assert "zoo.weights.WeightsUnavailableError" in run.stderr
     assert f"Cannot get the weights of '{name}'" in run.stderr
@@ -155,19 +155,19 @@ def test_offline_without_a_copy_says_what_to_do(package_copy, hub, tmp_path, pub
     assert hub.downloads() == 0
 
 
-def test_unreachable_hub_without_a_copy_is_a_clear_error(package_copy, tmp_path, published):
+def test_unreachable_hub_without_a_copy_is_a_clear_error(pip_copy, tmp_path, published):
     name = sorted(published)[0]
     env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_ETAG_TIMEOUT": "2",
            "TORCH_HOME": str(tmp_path / "torch_home"), ZOO_MIRROR_ENDPOINT: "http://127.0.0.1:7"}
-    run = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, env)
+    run = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, env)
     assert run.returncode != 0
     assert "WeightsUnavailableError" in run.stderr and "the Hub: " in run.stderr and "the mirror: " in run.stderr
     assert "http://127.0.0.1:9" in run.stderr and f"http://127.0.0.1:7/{GITHUB_REPO}/" in run.stderr
 
 
-def test_corrupt_file_in_the_hub_cache_is_an_error_not_a_silent_redownload(package_copy, hub, tmp_path, published):
+def test_corrupt_file_in_the_hub_cache_is_an_error_not_a_silent_redownload(pip_copy, hub, tmp_path, published):
     name = sorted(published)[0]
-    code = LOAD.format(repo=str(package_copy), name=name)
+    code = LOAD.format(repo=str(pip_copy), name=name)
     assert run_python(code, tmp_path, hub_env(hub, tmp_path)).returncode == 0
     blobs = list((tmp_path / "hf_home" / "hub").rglob("blobs/*"))
     assert len(blobs) == 1
@@ -226,12 +226,12 @@ print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", 
     print(result)
 
 
-def test_zoo_download_caches_for_offline_use(package_copy, hub, tmp_path, published):
+def test_zoo_download_caches_for_offline_use(pip_copy, hub, tmp_path, published):
     name = sorted(published)[0]
     env = hub_env(hub, tmp_path)
 
     def zoo_cli(*args: str, **extra: str):
-        return run_zoo(list(args), package_copy, {**env, **extra})
+        return run_zoo(list(args), pip_copy, {**env, **extra})
 
     before = zoo_cli("list")
     assert before.returncode == 0, before.stderr
@@ -242,17 +242,17 @@ def test_zoo_download_caches_for_offline_use(package_copy, hub, tmp_path, publis
     hub.close()
     after = zoo_cli("list", HF_HUB_OFFLINE="1")
     assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
-    offline = run_python(LOAD.format(repo=str(package_copy), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    offline = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr
 
 
-def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(package_copy, hub, tmp_path, published):
+def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(pip_copy, hub, tmp_path, published):
     """From a copy without weights/ (Torch Hub's archive): the download really goes over the loopback socket."""
     name = sorted(published)[0]
-    first = run_zoo(["download", name], package_copy, hub_env(hub, tmp_path))
+    first = run_zoo(["download", name], pip_copy, hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
     assert "sha256 verified" in first.stdout and str(tmp_path / "hf_home") in first.stdout
     assert hub.downloads() == 1, hub.requests
     hub.close()
-    offline = run_zoo(["download", name], package_copy, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    offline = run_zoo(["download", name], pip_copy, hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
     assert offline.returncode == 0 and "sha256 verified" in offline.stdout, offline.stderr

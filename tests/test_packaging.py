@@ -2,6 +2,7 @@
 that `twine check` accepts and that, installed in a fresh virtual environment, loads pretrained weights."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -13,12 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import missing
 from zoo.errors import DISTRIBUTION
 
 
 @pytest.fixture(scope="module")
 def dists(repo_archive, tmp_path_factory) -> dict[str, Path]:
     """sdist and wheel built by `python -m build` from a clean tree (its egg-info lands there, not in the checkout)."""
+    for tool in ("build", "twine"):
+        if importlib.util.find_spec(tool) is None:
+            missing(f"{tool} is not installed: pip install 'cifar10-zoo[release]' (the test extra has it)")
     source = tmp_path_factory.mktemp("build") / "src"
     shutil.copytree(repo_archive, source)
     out = source.parent / "dist"
@@ -65,11 +70,24 @@ print(json.dumps({{"zoo": zoo.__file__, "training": model.training, "params": su
 """
 
 
+def fresh_venv_seeing_this_environment(venv: Path) -> Path:
+    """A new venv whose own site-packages comes first, then this environment's (torch & co. without a multi-GB
+    download), whether the suite runs in a venv or not: ``--system-site-packages`` would give the *base*
+    interpreter's packages, which in a venv are not this environment's. Returns the venv's python."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    query = "import json, sysconfig; print(json.dumps(sorted({sysconfig.get_path('purelib'), sysconfig.get_path('platlib')})))"
+    ours = json.loads(subprocess.run([sys.executable, "-c", query], capture_output=True, text=True, check=True).stdout)
+    own = json.loads(subprocess.run([str(python), "-c", query], capture_output=True, text=True, check=True).stdout)
+    # A path line in a .pth file is appended to sys.path after the venv's own site-packages; the .pth files in that
+    # folder (an editable install's finder, say) are not run, so zoo can only come from what the venv installs.
+    (Path(own[0]) / "this-environment.pth").write_text("\n".join(ours) + "\n")
+    return python
+
+
 def test_wheel_in_a_fresh_venv_loads_weights_through_the_hub_then_offline(dists, hub, tmp_path, published):
     venv = tmp_path / "venv"
-    # torch & co. come from this environment (--system-site-packages: no multi-GB download); zoo only from the wheel.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
-    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    python = fresh_venv_seeing_this_environment(venv)  # zoo only from the wheel
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
                               "--ignore-installed", str(dists["wheel"])], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
