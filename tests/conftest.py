@@ -13,10 +13,11 @@ import pytest
 from loopback_github import LoopbackGitHub
 from loopback_hub import LoopbackHub
 from zoo.manifest import published_records
+from zoo.weights import MIRROR_REPO
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
-GITHUB_REPO = "org/zoo"  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
+GITHUB_REPO = MIRROR_REPO  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
 
 
 RUN_SLOW = IN_CI or os.environ.get("ZOO_RUN_SLOW") == "1"

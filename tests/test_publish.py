@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import REPO, run_python, run_zoo
+from conftest import GITHUB_REPO, REPO, run_python, run_zoo
 from loopback_hub import LoopbackHub
 
 TOKEN = "hf_loopback_write_token"
@@ -139,3 +140,19 @@ def test_publish_refuses_weights_the_manifest_does_not_describe(checkout, empty_
     run = zoo(checkout, publish_env(empty_hub, tmp_path), "publish", "lenet")
     assert run.returncode == 1 and "refusing to upload" in run.stderr, run.stderr
     assert not empty_hub.requests  # said before any request
+
+
+def test_publish_pins_the_github_mirror_to_a_head_that_holds_the_files(checkout, empty_hub, tmp_path):
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=checkout, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "the release")
+    head = git("rev-parse", "HEAD")
+    before = manifest(checkout)["lenet"]["mirror"]
+    run = zoo(checkout, publish_env(empty_hub, tmp_path), "publish", "lenet", "--repo-id-prefix", "zoo-tester/c10")
+    assert run.returncode == 0, run.stderr
+    assert before["revision"] != head
+    assert manifest(checkout)["lenet"]["mirror"] == {"repo": GITHUB_REPO, "revision": head}

@@ -24,7 +24,7 @@ from .card import render_card
 from .errors import CliParser, ZooError, run_cli
 from .int8 import CALIBRATION_FILE, RECORD_KEY, calibration_record
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
-from .weights import CHECKOUT_WEIGHTS, sha256_file
+from .weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
 
 UPLOADED = ("README.md", "*.png", CALIBRATION_FILE)  # beside the weights: model card, figures, int8 calibration
 
@@ -97,6 +97,28 @@ def describe(upload: Upload) -> str:
     return "\n".join(lines)
 
 
+def mirror_pin(record: WeightsRecord) -> dict[str, str] | None:
+    """The mirror entry for ``record``: this clone's HEAD, if HEAD holds every file of the record at its published
+    sha256 (the raw-file mirror serves the files as committed); ``None`` where it does not (commit them first)."""
+    import hashlib
+    import subprocess
+
+    def git(*args: str) -> bytes | None:
+        run = subprocess.run(["git", *args], cwd=CHECKOUT_WEIGHTS.parent, capture_output=True)
+        return run.stdout if run.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    if head is None:
+        return None
+    head = head.decode().strip()
+    files = [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
+    for item in files:
+        blob = git("show", f"{head}:weights/{item.name}/{item.filename}")
+        if blob is None or hashlib.sha256(blob).hexdigest() != item.sha256:
+            return None
+    return {"repo": MIRROR_REPO, "revision": head}
+
+
 def publish(upload: Upload) -> WeightsRecord:
     """Upload one model in one commit, check what the Hub serves there, pin the manifest to the commit."""
     from huggingface_hub import CommitOperationAdd, HfApi, get_hf_file_metadata, hf_hub_url
@@ -119,7 +141,7 @@ def publish(upload: Upload) -> WeightsRecord:
     if served.commit_hash != commit.oid or served.etag != record.sha256:
         raise PublishError(f"{upload.repo_id}@{commit.oid} serves {record.filename} with sha256 {served.etag} (commit "
                            f"{served.commit_hash}), not {record.sha256}: the manifest was left as it was")
-    published = dataclasses.replace(record, revision=commit.oid)
+    published = dataclasses.replace(record, revision=commit.oid, mirror=mirror_pin(record) or record.mirror)
     write_record(published)
     atomic_write_bytes(upload.folder / "README.md", card)
     return published
@@ -153,7 +175,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoo.publish") -> 
     for upload in uploads:
         record = publish(upload)
         print(f"{record.name}: {record.repo_id}@{record.revision} (sha256 {record.sha256[:16]}… verified on the Hub)")
-    print("\nthe manifest now pins these commits: commit weights_manifest.json, zoo/weights_manifest.json and the cards")
+    print("\nthe manifest now pins these commits (and, where HEAD holds the files, the GitHub mirror at HEAD): commit "
+          "weights_manifest.json, zoo/weights_manifest.json and the cards")
     return 0
 
 

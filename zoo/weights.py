@@ -30,6 +30,7 @@ from .manifest import CHECKOUT_ROOT, WeightsRecord
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 MIRROR_ENDPOINT_ENV = "ZOO_MIRROR_ENDPOINT"
 MIRROR_ENDPOINT = "https://raw.githubusercontent.com"
+MIRROR_REPO = "org/zoo"  # this repository on GitHub (Torch Hub's "org/zoo"), whose commits the mirror serves
 CHECKOUT_WEIGHTS = CHECKOUT_ROOT / "weights"
 
 
