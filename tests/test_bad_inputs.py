@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,28 @@ def test_an_installed_copy_never_writes_into_itself(package_copy, tmp_path, matp
     assert_clean_error(publish, USAGE, "--publish writes weights/lenet/", "this zoo is an installed copy")
     after = sorted(p.relative_to(package_copy) for p in package_copy.rglob("*") if "__pycache__" not in p.parts)
     assert after == before
+
+
+def test_a_diverging_run_stops_with_one_line_and_exports_nothing(tmp_path, data_dir):
+    output = tmp_path / "run"
+    run = run_zoo("train", "lenet", "--epochs", "2", "--train-subset", "512", "--test-subset", "100", "--lr", "1e30",
+                  "--no-progress", "--data-dir", str(data_dir), "--output-dir", str(output))
+    assert_clean_error(run, RUNTIME, "the training loss is ", "after epoch 1", "diverged", "lower --lr")
+    assert list(output.iterdir()) == []  # no weights, no NaN history.json, no checkpoint of a NaN model
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_leaves_no_temporary_file(tmp_path, data_dir):
+    output = tmp_path / "run"
+    command = [sys.executable, "-m", "zoo", "train", "lenet", "--epochs", "40", "--train-subset", "2000",
+               "--test-subset", "200", "--no-progress", "--data-dir", str(data_dir), "--output-dir", str(output)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 300
+    while not (output / "checkpoint.pt").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)  # what kill, timeout, Slurm and docker stop send
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("terminated (SIGTERM)")
+    assert not (output / "model.safetensors").exists(), "the run finished before the signal"
+    assert [p.name for p in output.iterdir() if p.name.endswith(".tmp")] == []

@@ -53,6 +53,10 @@ class ManifestError(ZooError, RuntimeError):
     """``weights_manifest.json`` is damaged or from an incompatible version of zoo."""
 
 
+class TrainingDivergedError(ZooError, RuntimeError):
+    """The training loss stopped being a finite number: the run exports nothing."""
+
+
 class DeviceError(ZooError, ValueError):
     """A device that torch does not know, or that this machine does not have."""
 
@@ -141,13 +145,30 @@ def _number(text: str, kind: type):
         raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") from None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, Slurm, ``docker stop``), raised where the process is, as Ctrl-C would be."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Run a command's ``main``: a :class:`ZooError` becomes ``error: MESSAGE`` on stderr and exit status 1."""
+    """Run a command's ``main``: a :class:`ZooError` becomes ``error: MESSAGE`` on stderr and exit status 1; SIGINT
+    and SIGTERM unwind (atomic writers remove their temporary files) and exit 130 / 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return main(argv)
     except ZooError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("terminated (SIGTERM); the last complete checkpoint is kept (--resume continues it)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ same machine class gives the same bytes, killed and resumed or not. Rank 0 score
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -20,12 +21,12 @@ from .artifacts import WEIGHTS_NAME, model_from_bytes, safetensors_bytes, weight
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state, save_checkpoint, training_state
 from .data import Split, cutout, load_cifar10, normalize, random_crop_flip
 from .distributed import Ranks, init_from_env, shutdown
-from .errors import CheckpointError, ZooError, require_extra
+from .errors import CheckpointError, TrainingDivergedError, ZooError, require_extra
 from .machine import machine_class
 from .manifest import atomic_write_bytes
 from .metrics import score
 from .models import build_model
-from .recipes import Recipe
+from .recipes import Recipe, get_recipe
 from .weights import sha256_bytes, sha256_file
 
 
@@ -221,6 +222,11 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
                                               device, bar, ranks)
         epoch_time = time.perf_counter() - started
+        if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
+            raise TrainingDivergedError(
+                f"{recipe.model}: the training loss is {loss} after epoch {epoch + 1} (peak lr {recipe.lr:g}): the run "
+                f"diverged. Nothing was exported{' and the checkpoint of epoch ' + str(epoch) + ' is kept' if epoch else ''}"
+                f"; lower --lr (the published recipe's is {get_recipe(recipe.model).lr:g}).")
         elapsed += epoch_time
         if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
             continue
