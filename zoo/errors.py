@@ -159,7 +159,9 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    previous = signal.getsignal(signal.SIGTERM)
+    ours = threading.current_thread() is threading.main_thread() and previous == signal.SIG_DFL
+    if ours:
         signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return main(argv)
@@ -167,8 +169,12 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Terminated:
-        print("terminated (SIGTERM); the last complete checkpoint is kept (--resume continues it)", file=sys.stderr)
+        print("terminated (SIGTERM): nothing was left half-written; a training run continues from its last "
+              "checkpoint with --resume", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if ours:  # (run_cli may be called in-process, by a test or a notebook: leave the handler as it was)
+            signal.signal(signal.SIGTERM, previous)
