@@ -10,7 +10,7 @@ import pytest
 
 from loopback_hub import LoopbackHub
 from conftest import GITHUB_REPO, REPO, missing, run_python, run_zoo
-from zoo.int8 import calibration_record
+from zoo.int8 import published_files
 from zoo.weights import MIRROR_ENDPOINT_ENV as ZOO_MIRROR_ENDPOINT, sha256_file
 
 LOAD = """
@@ -51,8 +51,7 @@ def gone_hub():
 
 
 def all_files(published):
-    """Every published file's record: the weights, and the int8 calibration where there is one."""
-    return [*published.values(), *(calibration_record(r) for r in published.values() if "int8" in r.extra)]
+    return [file for record in published.values() for file in published_files(record)]
 
 
 def hub_env(hub, tmp_path, **extra):

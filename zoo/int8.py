@@ -160,6 +160,12 @@ def calibration_record(record: WeightsRecord) -> WeightsRecord:
                                file_size=calibration["file_size"])
 
 
+def published_files(record: WeightsRecord) -> list[WeightsRecord]:
+    """Every file a record publishes, each as a record the weights resolver takes: the weights, then the int8
+    calibration where there is one."""
+    return [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
+
+
 def quantized_model(name: str, compile: bool = True) -> nn.Module:
     """Published model ``name`` in int8: its verified float weights plus its verified calibration file; offline."""
     from safetensors.torch import load as load_safetensors

@@ -22,7 +22,7 @@ from pathlib import Path
 from .api import get_weights
 from .card import render_card
 from .errors import CliParser, ZooError, run_cli
-from .int8 import CALIBRATION_FILE, RECORD_KEY, calibration_record
+from .int8 import CALIBRATION_FILE, published_files
 from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
 from .weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
 
@@ -66,8 +66,7 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
     if not weights.is_file():
         raise PublishError(f"{weights} is missing: publish uploads the checkout's weights/{name}/ (train it with "
                            f"`python -m zoo.train {name} --publish`)")
-    described = [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
-    for entry in described:
+    for entry in published_files(record):
         path = folder / entry.filename
         actual = sha256_file(path) if path.is_file() else "nothing (no file)"
         if actual != entry.sha256:
@@ -111,8 +110,7 @@ def mirror_pin(record: WeightsRecord) -> dict[str, str] | None:
     if head is None:
         return None
     head = head.decode().strip()
-    files = [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
-    for item in files:
+    for item in published_files(record):
         blob = git("show", f"{head}:weights/{item.name}/{item.filename}")
         if blob is None or hashlib.sha256(blob).hexdigest() != item.sha256:
             return None
