@@ -166,7 +166,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     set_determinism(recipe, ranks, device)
     here = machine_class(device, threads=torch.get_num_threads()).to_dict()
     if device.type == "cuda" and ranks.enabled:
-        device = torch.device("cuda", ranks.local_rank)
+        device = ranks.device  # this rank's own GPU, the one init_from_env selected
     train_split = load_cifar10(options.data_dir, train=True)
     test_split = load_cifar10(options.data_dir, train=False)
     data_sha256 = train_split.sha256()
