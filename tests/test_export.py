@@ -65,10 +65,13 @@ def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, pu
     ok = zoo_cli("export", "lenet", "--output", str(tmp_path / "lenet.onnx"))
     assert ok.returncode == 0, ok.stderr
     assert "opset 18" in ok.stdout and (tmp_path / "lenet.onnx").stat().st_size > 400_000
-    for args, message in [((str(tmp_path / "missing" / "x.onnx"),), "does not exist"),
+    (tmp_path / "a_file").write_text("")
+    for args, message in [((str(tmp_path / "a_file" / "x.onnx"),), "which is not a folder"),
                           ((str(tmp_path),), "is a folder")]:
-        bad = zoo_cli("export", "lenet", "--output", *args)
-        assert bad.returncode == 1 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+        bad = zoo_cli("export", "lenet", "--output", *args)  # refused while parsing: exit 2, before any export
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    nested = zoo_cli("export", "lenet", "--output", str(tmp_path / "new" / "folders" / "x.onnx"))
+    assert nested.returncode == 0 and (tmp_path / "new" / "folders" / "x.onnx").is_file(), nested.stderr
     unknown = zoo_cli("export", "resnet50")
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
 

@@ -36,15 +36,16 @@ def test_every_record_describes_its_file(published):
 
 
 def assert_command_regenerates_settings(record) -> None:
-    """The recorded command, parsed by zoo.train's own parser, asks for exactly the recorded recipe."""
+    """The recorded command, parsed by zoo train's own parser, asks for exactly the recorded recipe."""
     import shlex
 
     from zoo.recipes import Recipe
-    from zoo.train import build_parser, recipe_from_args
+    from zoo.cli import build_parser
+    from zoo.cli.train import recipe_from_args
 
     words = shlex.split(record.recipe["command"])
     assert words[:3] == ["python", "-m", "zoo.train"], record.recipe["command"]
-    args = build_parser().parse_args(words[3:])
+    args = build_parser().parse_args(["train", *words[3:]])
     assert args.model == record.name
     # Records older than a setting lack it: it had its default then (from_dict fills it in).
     assert recipe_from_args(args) == Recipe.from_dict(record.recipe["settings"]), record.recipe["command"]

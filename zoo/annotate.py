@@ -11,7 +11,6 @@ final file of each run (same recipe, other seeds) on all 10,000 test images and 
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import sys
 from dataclasses import replace
@@ -19,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .check import seed_spread
-from .data import DataError, load_cifar10
+from .data import load_cifar10_test
 from .machine import MachineClass
-from .manifest import WeightsRecord, published_records, write_record
+from .manifest import WeightsRecord
 from .metrics import score
 from .recipes import Recipe
 from .artifacts import WEIGHTS_NAME, model_from_bytes
@@ -78,7 +77,7 @@ def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
 
 
 def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None) -> WeightsRecord:
-    test = load_cifar10(data_dir, train=False)
+    test = load_cifar10_test(data_dir, "a published seed spread")
     top1_by_seed: dict[int, float] = {}
     machines, unrecorded = set(), 0
     for run_dir in run_dirs:
@@ -106,30 +105,7 @@ def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str 
     return replace(record, metrics={**record.metrics, "seed_spread": spread})
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m zoo.annotate") -> int:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    fingerprints = commands.add_parser("fingerprints", help="per-epoch weight sha256 and machine class from a retrain")
-    fingerprints.add_argument("model", choices=sorted(published_records()))
-    fingerprints.add_argument("run_dir", type=Path)
-    spread = commands.add_parser("seed-spread", help="final top-1 spread of several seeds of the published recipe")
-    spread.add_argument("model", choices=sorted(published_records()))
-    spread.add_argument("run_dirs", type=Path, nargs="+")
-    spread.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
-    args = parser.parse_args(argv)
-    record = published_records()[args.model]
-    try:
-        if args.command == "fingerprints":
-            record = with_fingerprints(record, args.run_dir)
-        else:
-            record = with_seed_spread(record, args.run_dirs, args.data_dir)
-    except (ValueError, DataError) as error:
-        raise SystemExit(f"error: {error}") from None
-    write_record(record)
-    print(f"updated the manifest record of {args.model}")
-    return 0
+if __name__ == "__main__":  # python -m zoo.annotate: the command line lives in zoo.cli
+    from .cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["annotate", *sys.argv[1:]]))

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import ManifestError, UnknownModelError, check_device
+from .errors import CheckpointError, InputError, InputTypeError, ManifestError, UnknownModelError, check_device
 from .manifest import WeightsRecord, published_records
-from .models import ARCHITECTURES, build_model, check_model_name
+from .models import ARCHITECTURES, build_model, check_model_name, check_num_classes
 from .weights import load_state_dict, read_state_dict_file
 
 
@@ -39,18 +39,25 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
     (read with ``weights_only=True``), strict key matching. ``device`` (alias ``map_location``) places the model.
     """
     check_model_name(name)
-    device = check_device(device or map_location)
+    if not isinstance(pretrained, bool):  # pretrained='False' is a true value: it would load the weights
+        raise InputTypeError(f"pretrained must be True or False, not {type(pretrained).__name__} {pretrained!r:.60}")
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise InputTypeError(f"weights must be a file path (str or os.PathLike), not {type(weights).__name__}")
+    if device is not None and map_location is not None:
+        raise InputError("pass device= or its alias map_location=, not both")
+    device = check_device(device if device is not None else map_location)
     if weights is not None:
         if pretrained:
-            raise ValueError("pass either pretrained=True (the published weights) or weights=PATH (your file), not both")
+            raise InputError("pass either pretrained=True (the published weights) or weights=PATH (your file), not both")
         model = build_model(name, num_classes=num_classes)
-        model.load_state_dict(read_state_dict_file(weights), strict=True)
+        load_into(model, read_state_dict_file(weights), f"{name} (num_classes={num_classes})", weights)
         return model.to(device).eval()
     if not pretrained:
         return build_model(name, num_classes=num_classes).to(device)
+    check_num_classes(num_classes)
     record = get_weights(name)
     if num_classes != len(record.categories):
-        raise ValueError(
+        raise InputError(
             f"pretrained {name!r} weights classify {len(record.categories)} CIFAR-10 classes, not num_classes="
             f"{num_classes}. For another task build it with pretrained=False, num_classes={num_classes}, or load the "
             f"pretrained model and replace its last layer yourself."
@@ -58,6 +65,24 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
     model = build_model(name, num_classes=num_classes)
     model.load_state_dict(load_state_dict(record), strict=True)
     return model.to(device).eval()
+
+
+def load_into(model: nn.Module, state: dict[str, torch.Tensor], what: str, source: str | os.PathLike) -> None:
+    """``model.load_state_dict(state, strict=True)``, a :class:`CheckpointError` naming the file when it does not fit
+    (another model, another head size) instead of torch's multi-line RuntimeError."""
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        missing = sorted(set(model.state_dict()) - set(state))
+        unexpected = sorted(set(state) - set(model.state_dict()))
+        mismatched = [k for k, v in state.items() if k in model.state_dict() and v.shape != model.state_dict()[k].shape]
+        details = "; ".join(part for part in (
+            f"missing {', '.join(missing[:3])}{'…' if len(missing) > 3 else ''}" if missing else "",
+            f"unexpected {', '.join(unexpected[:3])}{'…' if len(unexpected) > 3 else ''}" if unexpected else "",
+            f"other shapes: {', '.join(f'{k} {tuple(state[k].shape)} vs {tuple(model.state_dict()[k].shape)}' for k in mismatched[:3])}"
+            if mismatched else "") if part) or str(error).splitlines()[0]
+        raise CheckpointError(f"{source} does not fit {what} ({details}): is it a checkpoint of another model or head "
+                              "size? Pass the matching model name (and num_classes)") from None
 
 
 def _docstring(name: str, summary: str) -> str:

@@ -7,16 +7,15 @@ the training curves from the per-epoch log the trainer stored in the record. The
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .api import get_model, get_weights
-from .data import load_cifar10
-from .errors import DISTRIBUTION, CliParser, ZooError, require_extra, run_cli
-from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes, in_checkout, published_records
+from .data import load_cifar10_test
+from .errors import DISTRIBUTION
+from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
 from .metrics import score
 from .weights import CHECKOUT_WEIGHTS
 
@@ -278,7 +277,7 @@ def plot_curves(record: WeightsRecord, path: Path) -> None:
 def write_card(name: str, data_dir: str | None = None, folder: Path | None = None) -> Path:
     """Score the published file, then write the card and its figures into ``folder`` (default weights/NAME/)."""
     record = get_weights(name)
-    confusion = score(get_model(name, pretrained=True), load_cifar10(data_dir, train=False)).confusion
+    confusion = score(get_model(name, pretrained=True), load_cifar10_test(data_dir, f"the card of {name}")).confusion
     folder = folder or CHECKOUT_WEIGHTS / name
     folder.mkdir(parents=True, exist_ok=True)
     plot_confusion(record, confusion, folder / CONFUSION_PNG)
@@ -287,23 +286,7 @@ def write_card(name: str, data_dir: str | None = None, folder: Path | None = Non
     return folder / "README.md"
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m zoo.card") -> int:
-    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="example:\n  python -m zoo.card lenet cifar_quick")
-    parser.add_argument("models", nargs="+", metavar="NAME", choices=sorted(published_records()))
-    parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
-    parser.add_argument("--output-dir", type=Path,
-                        help="write here instead of weights/NAME/ (with several models: OUTPUT_DIR/NAME/)")
-    args = parser.parse_args(argv)
-    require_extra("zoo card (its figures)", "matplotlib", extra="plots")  # before the scoring, not after it
-    if args.output_dir is None and not in_checkout():  # never write into an installed package
-        raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parent}), not a clone of the repository, so "
-                       "there is no weights/NAME/ to write: pass --output-dir DIR")
-    for name in dict.fromkeys(args.models):
-        folder = args.output_dir / name if args.output_dir and len(set(args.models)) > 1 else args.output_dir
-        print(write_card(name, args.data_dir, folder))
-    return 0
+if __name__ == "__main__":  # python -m zoo.card: the command line lives in zoo.cli
+    from .cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main(["card", *sys.argv[1:]]))

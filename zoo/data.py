@@ -32,6 +32,15 @@ class DataError(ZooError, RuntimeError):
     """CIFAR-10 is missing, partial or corrupt; the message says what was found where and what to do."""
 
 
+class DataNotFoundError(DataError):
+    """No CIFAR-10 at all where zoo looked (as opposed to a copy that is there but damaged)."""
+
+
+# Split.sha256() of CIFAR-10's test set, the same from the binary and the python version (the archives' own md5s are
+# checked by torchvision on download; this checks the pixels and labels a score is computed on).
+CIFAR10_TEST_SHA256 = "2c33b053d1cd726af8d86e174a96dd89d7000ba1412add026d68142375b89d51"
+
+
 @dataclass(frozen=True)
 class Split:
     """One split of CIFAR-10 held in memory."""
@@ -51,6 +60,34 @@ class Split:
         digest = hashlib.sha256(self.images.numpy().tobytes())
         digest.update(self.labels.numpy().tobytes())
         return digest.hexdigest()
+
+
+def check_cifar10_test(split: Split) -> str | None:
+    """``None`` if ``split`` is CIFAR-10's whole test set, else a sentence saying how it differs (a score on it is not
+    a CIFAR-10 test figure)."""
+    if len(split) != IMAGES_PER_BATCH:
+        return f"these are {len(split):,} images, not the 10,000 of CIFAR-10's test set"
+    digest = split.sha256()
+    if digest == CIFAR10_TEST_SHA256:
+        return None
+    counts = torch.bincount(split.labels, minlength=len(CATEGORIES)).tolist()
+    return (f"these 10,000 images are not CIFAR-10's test set (sha256 {digest[:16]}…, expected "
+            f"{CIFAR10_TEST_SHA256[:16]}…; images per class {counts}, CIFAR-10 has 1,000 each): a modified or damaged "
+            "copy. Re-extract the CIFAR-10 archive, or fetch it with --download")
+
+
+def require_cifar10_test(split: Split, purpose: str) -> None:
+    """Raise a :class:`DataError` unless ``split`` is CIFAR-10's test set (published figures are scored on it)."""
+    difference = check_cifar10_test(split)
+    if difference is not None:
+        raise DataError(f"{purpose} needs CIFAR-10's test set, and {difference}")
+
+
+def load_cifar10_test(root: str | os.PathLike | None, purpose: str) -> Split:
+    """The test split, refused (:class:`DataError`) unless it is CIFAR-10's own: what published figures are scored on."""
+    split = load_cifar10(root, train=False)
+    require_cifar10_test(split, purpose)
+    return split
 
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
@@ -111,7 +148,7 @@ def _find_format(root: Path):
         return root, _read_bin_batch
     if root.name == "cifar-10-batches-py" and root.is_dir():
         return root, _read_py_batch
-    raise DataError(
+    raise DataNotFoundError(
         f"no CIFAR-10 found in {root}: expected a folder cifar-10-batches-bin/ (official binary version) or "
         f"cifar-10-batches-py/ (python version) inside it. Pass --data-dir DIR or set {DATA_DIR_ENV}=DIR, "
         f"or, with internet, run `python -m zoo.train NAME --download` to fetch it with torchvision."

@@ -1,15 +1,10 @@
-"""Errors a user can cause and fix, and how the command line reports them.
+"""Errors a user can cause and fix.
 
 Every failure that comes from the user's input or machine (missing data, a bad file, no network, no compiler)
 is a :class:`ZooError` whose message says what was wrong and what to do. The API raises it; the command line
-prints that message as one line on stderr and exits 1 (2 for a usage error: a bad option or argument), with no
-traceback.
+(:mod:`zoo.cli`) prints that message as one line on stderr.
 """
 from __future__ import annotations
-
-import argparse
-import sys
-from typing import Callable, NoReturn
 
 import torch
 
@@ -57,20 +52,31 @@ class TrainingDivergedError(ZooError, RuntimeError):
     """The training loss stopped being a finite number: the run exports nothing."""
 
 
+class InputError(ZooError, ValueError):
+    """A value zoo cannot use: a tensor of the wrong shape, dtype or device, an argument out of range."""
+
+
+class InputTypeError(ZooError, TypeError):
+    """An argument of the wrong type (``pretrained='False'``, a numpy array where a tensor goes, …)."""
+
+
 class DeviceError(ZooError, ValueError):
     """A device that torch does not know, or that this machine does not have."""
 
 
-def _parse_device(value: str | torch.device | None) -> torch.device:
+def parse_device(value: str | int | torch.device | None) -> torch.device:
+    """``value`` as a ``torch.device`` (``None``: the CPU; an int, as torch reads it: that CUDA device)."""
+    if isinstance(value, bool):  # torch would read True as cuda:1
+        raise DeviceError(f"device={value!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or 'mps'")
     try:
         return torch.device(value if value is not None else "cpu")
     except (RuntimeError, TypeError, ValueError):
         raise DeviceError(f"device={value!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or 'mps'") from None
 
 
-def check_device(value: str | torch.device | None) -> torch.device:
+def check_device(value: str | int | torch.device | None) -> torch.device:
     """``value`` as a ``torch.device`` this machine has (``None``: the CPU); :class:`DeviceError` otherwise."""
-    device = _parse_device(value)
+    device = parse_device(value)
     available = {"cpu": lambda: True, "cuda": torch.cuda.is_available,
                  "mps": lambda: torch.backends.mps.is_available()}.get(device.type)
     if available is None or not available():
@@ -79,102 +85,3 @@ def check_device(value: str | torch.device | None) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise DeviceError(f"device={str(device)!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     return device
-
-
-def device_argument(text: str) -> str:
-    """argparse type: a device name torch can parse (whether this machine has it is checked when the command runs,
-    so that a recorded command line like ``--device cuda`` still parses on a CPU)."""
-    try:
-        _parse_device(text)
-    except DeviceError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return text
-
-
-class CliParser(argparse.ArgumentParser):
-    """``ArgumentParser`` whose usage errors are one line on stderr (exit status 2); ``--help`` shows the usage."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer ≥ 0."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    value = _number(text, float)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """argparse type: a finite number ≥ 0."""
-    value = _number(text, float)
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number in [0, 1)."""
-    value = _number(text, float)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 up to (not including) 1, not {text}")
-    return value
-
-
-def _number(text: str, kind: type):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") from None
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, Slurm, ``docker stop``), raised where the process is, as Ctrl-C would be."""
-
-
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
-
-
-def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Run a command's ``main``: a :class:`ZooError` becomes ``error: MESSAGE`` on stderr and exit status 1; SIGINT
-    and SIGTERM unwind (atomic writers remove their temporary files) and exit 130 / 143."""
-    import signal
-    import threading
-
-    previous = signal.getsignal(signal.SIGTERM)
-    ours = threading.current_thread() is threading.main_thread() and previous == signal.SIG_DFL
-    if ours:
-        signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        return main(argv)
-    except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except Terminated:
-        print("terminated (SIGTERM): nothing was left half-written; a training run continues from its last "
-              "checkpoint with --resume", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        if ours:  # (run_cli may be called in-process, by a test or a notebook: leave the handler as it was)
-            signal.signal(signal.SIGTERM, previous)

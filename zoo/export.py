@@ -9,10 +9,8 @@ file with onnxruntime on all 10,000 CIFAR-10 test images beside the PyTorch mode
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -21,26 +19,25 @@ import torch
 from torch import nn
 
 from .api import get_model, get_weights
-from .data import Split, load_cifar10
-from .errors import CliParser, ZooError, require_extra, run_cli
-from .manifest import atomic_write_bytes, in_checkout, published_records, write_record
-from .metrics import Score, score, score_runtime
+from .data import Split
+from .errors import ZooError, require_extra
+from .manifest import atomic_write_bytes, write_record
+from .metrics import Score, score_runtime
+from .paths import writable_file
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "images", "logits"
 
 
-def check_writable(path: Path) -> None:
-    """Fail before any work if ``path`` cannot be written (missing or read-only folder, a folder in the way)."""
-    import os
+@contextlib.contextmanager
+def _logging_disabled():
+    import logging
 
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ZooError(f"--output {path} is a folder: give a file name, e.g. {path / 'model.onnx'}")
-    if not parent.is_dir():
-        raise ZooError(f"cannot write {path}: the folder {parent} does not exist (create it, or choose another --output)")
-    if not os.access(parent, os.W_OK):
-        raise ZooError(f"cannot write {path}: the folder {parent} is not writable (choose another --output)")
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def export_onnx(model: nn.Module | str, path: str | Path, opset: int = OPSET) -> Path:
@@ -50,8 +47,7 @@ def export_onnx(model: nn.Module | str, path: str | Path, opset: int = OPSET) ->
     require_extra("ONNX export", "onnx", "onnxscript", extra="onnx")
     import onnx
 
-    path = Path(path)
-    check_writable(path)
+    path = writable_file(path)
     name = model if isinstance(model, str) else type(model).__name__
     metadata = {"zoo.model": name, "zoo.opset": str(opset), "zoo.torch": torch.__version__}
     if isinstance(model, str):
@@ -60,12 +56,18 @@ def export_onnx(model: nn.Module | str, path: str | Path, opset: int = OPSET) ->
     example = torch.zeros(2, 3, 32, 32)
     batch = torch.export.Dim("batch", min=1)
     # The exporter narrates its steps on stdout and warns about torch internals; neither is for zoo's users.
-    with torch.inference_mode(False), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    # (and logs a traceback when asked for an opset it cannot convert to: the check below says that in one line)
+    with torch.inference_mode(False), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+            _logging_disabled():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(model.eval(), (example,), dynamo=True, opset_version=opset, verbose=False,
                                     input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                                     dynamic_shapes=({0: batch},))
     proto = program.model_proto
+    written = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
+    if written != opset:  # the exporter may write another opset than asked (torch 2.13 writes 18 for opset 7)
+        raise ZooError(f"torch {torch.__version__}'s ONNX exporter wrote opset {written}, not the opset {opset} asked "
+                       f"for; nothing was written. Ask for opset {written} (or a version it converts to)")
     onnx.helper.set_model_props(proto, metadata)
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(path, proto.SerializeToString())
@@ -99,34 +101,7 @@ def record_onnx(name: str, opset: int, top1: float) -> None:
     write_record(dataclasses.replace(record, extra={**record.extra, "onnx": entry}))
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m zoo.export") -> int:
-    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="examples:\n  zoo export lenet\n  zoo export vgg16_cifar10 --output vgg16.onnx --evaluate")
-    parser.add_argument("model", metavar="NAME", choices=sorted(published_records()))
-    parser.add_argument("--format", choices=["onnx"], default="onnx", help="file format (default onnx)")
-    parser.add_argument("--output", type=Path, help="file to write (default NAME.onnx)")
-    parser.add_argument("--opset", type=int, default=OPSET, help=f"ONNX opset (default {OPSET})")
-    parser.add_argument("--evaluate", action="store_true",
-                        help="score the file with onnxruntime on the CIFAR-10 test set, beside the PyTorch model")
-    parser.add_argument("--data-dir", help="CIFAR-10 root for --evaluate (default: $ZOO_DATA_DIR or the user cache)")
-    parser.add_argument("--record", action="store_true",
-                        help="with --evaluate: write the onnxruntime top-1 into the manifest (a clone only)")
-    args = parser.parse_args(argv)
-    if args.record and not (args.evaluate and in_checkout()):
-        parser.error("--record goes with --evaluate, in a clone of the repository (it writes the manifest)")
-    output = args.output or Path(f"{args.model}.onnx")
-    check_writable(output)
-    test = load_cifar10(args.data_dir, train=False) if args.evaluate else None  # missing data: said before export
-    path = export_onnx(args.model, output, args.opset)
-    print(f"{path}: {path.stat().st_size:,} bytes, opset {args.opset}, input {INPUT_NAME} (batch, 3, 32, 32)")
-    if test is not None:
-        report = {"images": len(test), "top1_onnxruntime": score_onnx(path, test).top1,
-                  "top1_pytorch": score(get_model(args.model, pretrained=True), test).top1}
-        print(json.dumps(report))
-        if args.record:
-            record_onnx(args.model, args.opset, report["top1_onnxruntime"])
-    return 0
+if __name__ == "__main__":  # python -m zoo.export: the command line lives in zoo.cli
+    from .cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main(["export", *sys.argv[1:]]))

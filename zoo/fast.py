@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .machine import MachineClass, machine_class, missing_cpp_compiler
+from .models._input import check_cifar_input, check_module
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class FastCPUInference(nn.Module):
         self.bf16_min_batch = bf16_min_batch
         self.channels_last = channels_last
         model = model.eval()
+        # the float weights inputs must match (dtype, device); a buffer, not a parameter: nothing new to train or save
+        self.input_like = next(model.parameters()).detach()
+        self.model_name = f"the fast path of {type(model).__name__}"
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
@@ -50,6 +54,7 @@ class FastCPUInference(nn.Module):
         self.model = torch.compile(model) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, self.model_name, like=self.input_like)  # before the layout change, which would fail first
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= self.bf16_min_batch
@@ -69,6 +74,7 @@ def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, com
     ``compile=False`` runs it eagerly; where no C++ compiler is found (torch inductor needs one) that is chosen too,
     with one logged warning.
     """
+    check_module(model, "prepare_for_cpu_inference")
     if compile and (reason := missing_cpp_compiler()) is not None:
         log.warning("zoo: no C++ compiler for torch.compile (%s); the fast path runs eagerly (slower). Install one "
                     "(e.g. `apt install g++`, or set CXX) for the compiled path, or pass compile=False to say so.",

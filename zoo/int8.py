@@ -21,20 +21,19 @@ Needs ``torchao`` (``pip install 'cifar10-zoo[int8]'``) and, for compiled int8 k
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
-import json
 import sys
 
 import torch
 from torch import nn
 
 from .api import get_model, get_weights
-from .data import Split, load_cifar10, normalize
-from .errors import CliParser, ZooError, require_extra, run_cli
-from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
+from .data import Split, load_cifar10, load_cifar10_test, normalize
+from .errors import InputError, InputTypeError, ZooError, require_extra
+from .manifest import WeightsRecord, atomic_write_bytes, write_record
 from .metrics import Score, score_runtime
+from .models._input import check_cifar_input, check_module
 from .weights import CHECKOUT_WEIGHTS, sha256_bytes
 
 CALIBRATION_IMAGES = 512
@@ -86,9 +85,23 @@ def observer_state(prepared: torch.fx.GraphModule) -> dict[str, torch.Tensor]:
 
 def calibrate(model: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
     """Observer statistics of ``model`` on ``images`` (normalised float, ``(N, 3, 32, 32)``)."""
+    check_calibration_images(images)
     prepared = prepare(model)
     _observe(prepared, images)
     return observer_state(prepared)
+
+
+_CPU_FLOAT32 = torch.empty(0)  # what the int8 graphs take: float32 images on the CPU
+
+
+def check_calibration_images(images) -> None:
+    """Calibration images: a float32 CPU batch ``(N, 3, 32, 32)`` with N >= 1 (no images, no ranges to learn)."""
+    check_cifar_input(images, "calibration", like=_CPU_FLOAT32)
+    if len(images) == 0:
+        raise InputError("an empty calibration set: the int8 ranges are learnt from images; pass at least one (zoo "
+                         f"publishes with {CALIBRATION_IMAGES} training images)")
+    if not bool(torch.isfinite(images).all()):
+        raise InputError("the calibration images hold NaN or infinite values: the int8 ranges would be meaningless")
 
 
 def _observe(prepared: torch.fx.GraphModule, images: torch.Tensor, batch_size: int = 256) -> None:
@@ -106,6 +119,7 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
     ``compile=False`` returns the converted reference graph (quantize/dequantize around float ops: same numbers up to
     rounding, slow), for inspection or where no compiler is.
     """
+    check_module(model, "quantize")
     _, convert_pt2e, _ = _pt2e()
     if compile:
         check_compiler()
@@ -114,7 +128,11 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
         if any(t.is_inference() for t in model.state_dict().values()):  # a model built under inference_mode
             model = copy.deepcopy(model)  # (copied outside it: ordinary tensors, same values)
         prepared = prepare(model)
+        if not isinstance(calibration, (torch.Tensor, dict)):
+            raise InputTypeError(f"calibration must be images (a tensor) or observer statistics (a dict), not "
+                                 f"{type(calibration).__name__}")
         if isinstance(calibration, torch.Tensor):
+            check_calibration_images(calibration)
             _observe(prepared, calibration.clone() if calibration.is_inference() else calibration)
         elif set(calibration) == set(observer_state(prepared)):  # (shapes differ before calibration: observers resize)
             prepared.load_state_dict({k: v.clone() if v.is_inference() else v for k, v in calibration.items()},
@@ -138,6 +156,8 @@ class CompiledInt8(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         import torch._inductor.config as inductor_config
+
+        check_cifar_input(x, "the int8 model", like=_CPU_FLOAT32)
 
         with inductor_config.patch(freezing=True), torch.no_grad():
             return self.compiled(x)
@@ -193,7 +213,7 @@ def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord
     from .machine import machine_class
 
     record = get_weights(name)
-    test = load_cifar10(data_dir, train=False)
+    test = load_cifar10_test(data_dir, f"publishing the int8 figures of {name}")
     float_model = get_model(name, pretrained=True)
     state = calibrate(float_model, calibration_images(data_dir))
     data = save(dict(sorted(state.items())))
@@ -213,32 +233,7 @@ def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord
     return updated
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m zoo.int8") -> int:
-    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="examples:\n  zoo quantize lenet --evaluate\n  zoo quantize lenet --publish")
-    parser.add_argument("model", metavar="NAME", choices=sorted(published_records()))
-    parser.add_argument("--evaluate", action="store_true",
-                        help="score the published int8 model on all 10,000 test images beside the float one")
-    parser.add_argument("--publish", action="store_true", help="calibrate on the recorded training images, write "
-                        f"weights/NAME/{CALIBRATION_FILE} and the manifest's figures (a clone only)")
-    parser.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
-    args = parser.parse_args(argv)
-    if args.publish:
-        if not in_checkout():
-            raise ZooError("--publish writes weights/NAME/ and the manifest of a clone; this zoo is an installed copy")
-        record = publish_calibration(args.model, args.data_dir)
-        print(json.dumps({"model": args.model, **record.extra[RECORD_KEY]["metrics"], "float_top1": record.top1},
-                         indent=2))
-        return 0
-    test = load_cifar10(args.data_dir, train=False) if args.evaluate else None
-    model = quantized_model(args.model)
-    if test is not None:
-        print(json.dumps({"model": args.model, "images": len(test), "top1_int8": score_int8(model, test).top1,
-                          "top1_float": get_weights(args.model).top1}))
-    else:
-        print(f"{args.model}: int8 model built from the published weights and calibration (sha256 verified)")
-    return 0
+if __name__ == "__main__":  # python -m zoo.int8: the command line lives in zoo.cli
+    from .cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main(["quantize", *sys.argv[1:]]))

@@ -6,6 +6,7 @@ same machine class gives the same bytes, killed and resumed or not. Rank 0 score
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from .manifest import atomic_write_bytes
 from .metrics import score
 from .models import build_model
 from .recipes import Recipe, get_recipe
+from .rundir import hold_output_dir
 from .weights import sha256_bytes, sha256_file
 
 
@@ -188,86 +190,88 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     ema = make_ema(model, recipe)
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     generator = torch.Generator().manual_seed(recipe.seed)
+
     history: list[dict[str, Any]] = []
     start_epoch, elapsed = 0, 0.0
+    # rank 0 alone writes the folder, so it alone holds it (and clears what a killed run left there)
+    with hold_output_dir(options.output_dir) if ranks.is_main else contextlib.nullcontext([]) as removed:
+        if removed:
+            print(f"removed {len(removed)} temporary file(s) an interrupted run left in {options.output_dir}", flush=True)
+        ranks.barrier()
+        checkpoint_path = options.output_dir / CHECKPOINT_NAME
+        if options.resume and checkpoint_path.is_file():
+            state = load_checkpoint(checkpoint_path)
+            trained_by = Recipe.from_dict(state["recipe"]).training_dict()
+            if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
+                raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
+                                      "--output-dir, or drop --resume to start afresh there.")
+            if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
+                raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
+                                 f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
+            restore_training_state(state, model, optimizer, scheduler, ema, generator, device)
+            start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
+            if ranks.is_main:
+                print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+        elif options.resume and ranks.is_main:
+            print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
 
-    if ranks.is_main:
-        options.output_dir.mkdir(parents=True, exist_ok=True)
-    ranks.barrier()
-    checkpoint_path = options.output_dir / CHECKPOINT_NAME
-    if options.resume and checkpoint_path.is_file():
-        state = load_checkpoint(checkpoint_path)
-        trained_by = Recipe.from_dict(state["recipe"]).training_dict()
-        if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
-            raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
-                                  "--output-dir, or drop --resume to start afresh there.")
-        if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
-            raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
-                             f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
-        restore_training_state(state, model, optimizer, scheduler, ema, generator, device)
-        start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
-        if ranks.is_main:
-            print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
-    elif options.resume and ranks.is_main:
-        print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
-
-    writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
-    model.train()
-    last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
-    for epoch in range(start_epoch, last_epoch):
-        started = time.perf_counter()
-        batches = epoch_batches(train_split, recipe, generator)
-        with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
-                  disable=not (options.progress and ranks.is_main), leave=False) as bar:
-            loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
-                                              device, bar, ranks)
-        epoch_time = time.perf_counter() - started
-        if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
-            raise TrainingDivergedError(
-                f"{recipe.model}: the training loss is {loss} after epoch {epoch + 1} (peak lr {recipe.lr:g}): the run "
-                f"diverged. Nothing was exported{' and the checkpoint of epoch ' + str(epoch) + ' is kept' if epoch else ''}"
-                f"; lower --lr (the published recipe's is {get_recipe(recipe.model).lr:g}).")
-        elapsed += epoch_time
-        if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
-            continue
-        # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
-        test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
-        entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
-                 "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
-                 "img_s": round(len(train_split) / epoch_time, 1), "weights_sha256": weights_fingerprint(model)}
-        history.append(entry)
-        print(json.dumps(entry), flush=True)
+        writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
+        model.train()
+        last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
+        for epoch in range(start_epoch, last_epoch):
+            started = time.perf_counter()
+            batches = epoch_batches(train_split, recipe, generator)
+            with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
+                      disable=not (options.progress and ranks.is_main), leave=False) as bar:
+                loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
+                                                  device, bar, ranks)
+            epoch_time = time.perf_counter() - started
+            if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
+                raise TrainingDivergedError(
+                    f"{recipe.model}: the training loss is {loss} after epoch {epoch + 1} (peak lr {recipe.lr:g}): the run "
+                    f"diverged. Nothing was exported{' and the checkpoint of epoch ' + str(epoch) + ' is kept' if epoch else ''}"
+                    f"; lower --lr (the published recipe's is {get_recipe(recipe.model).lr:g}).")
+            elapsed += epoch_time
+            if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
+                continue
+            # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
+            test_top1 = score(ema.module if ema is not None else model, test_split, precision=recipe.precision).top1
+            entry = {"epoch": epoch + 1, "train_loss": round(loss, 5), "train_acc": round(train_acc, 5),
+                     "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
+                     "img_s": round(len(train_split) / epoch_time, 1), "weights_sha256": weights_fingerprint(model)}
+            history.append(entry)
+            print(json.dumps(entry), flush=True)
+            if writer is not None:
+                writer.add_scalar("train/loss", loss, epoch + 1)
+                writer.add_scalar("test/top1", test_top1, epoch + 1)
+                writer.add_scalar("lr", entry["lr"], epoch + 1)
+            save_checkpoint(checkpoint_path, {
+                "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
+                **training_state(model, optimizer, scheduler, ema, generator, device),
+                "elapsed_s": elapsed, "history": history, "machine_class": here,
+            })
         if writer is not None:
-            writer.add_scalar("train/loss", loss, epoch + 1)
-            writer.add_scalar("test/top1", test_top1, epoch + 1)
-            writer.add_scalar("lr", entry["lr"], epoch + 1)
-        save_checkpoint(checkpoint_path, {
-            "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
-            **training_state(model, optimizer, scheduler, ema, generator, device),
-            "elapsed_s": elapsed, "history": history, "machine_class": here,
-        })
-    if writer is not None:
-        writer.close()
-    if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
-        if ranks.is_main:
-            (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
-        shutdown(ranks)
-        return RunResult(history, elapsed, data_sha256, here)
+            writer.close()
+        if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
+            if ranks.is_main:
+                (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+            shutdown(ranks)
+            return RunResult(history, elapsed, data_sha256, here)
 
-    final_model = ema.module if ema is not None else model
-    weights_path = options.output_dir / WEIGHTS_NAME
-    if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
-        print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
+        final_model = ema.module if ema is not None else model
+        weights_path = options.output_dir / WEIGHTS_NAME
+        if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
+            print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
+            shutdown(ranks)
+            raise SystemExit(0)
+        weights_bytes = safetensors_bytes(final_model, recipe)
+        atomic_write_bytes(weights_path, weights_bytes)
+        final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
+        unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
+        (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
         shutdown(ranks)
-        raise SystemExit(0)
-    weights_bytes = safetensors_bytes(final_model, recipe)
-    atomic_write_bytes(weights_path, weights_bytes)
-    final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
-    unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
-    (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
-    shutdown(ranks)
-    return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
-                     final.per_class, unrounded)
+        return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
+                         final.per_class, unrounded)
 
 
 def _subsets(options: RunOptions) -> list[int | None]:

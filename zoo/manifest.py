@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .errors import ManifestError
+from .manifest_schema import SchemaError, check_record
 
 MANIFEST_NAME = "weights_manifest.json"
 PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)
@@ -106,10 +107,14 @@ def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, Weigh
     if version != FORMAT_VERSION:
         raise ManifestError(f"the weights manifest {path} has format_version {version!r}; this zoo reads version "
                             f"{FORMAT_VERSION}. Use the zoo release that wrote it, or upgrade zoo.")
-    try:
-        return {name: WeightsRecord.from_dict(name, entry) for name, entry in document["models"].items()}
-    except (ValueError, TypeError, AttributeError, KeyError) as error:
-        raise ManifestError(f"the weights manifest {path} holds a malformed record ({error}). {fix}.") from None
+    records = {}
+    for name, entry in document["models"].items():
+        try:
+            check_record(entry)
+        except SchemaError as error:
+            raise ManifestError(f"the weights manifest {path} has a bad field, models.{name}.{error}. {fix}.") from None
+        records[name] = WeightsRecord.from_dict(name, entry)
+    return records
 
 
 @lru_cache(maxsize=None)
@@ -138,12 +143,16 @@ def render_manifest(records: dict[str, WeightsRecord]) -> str:
 
 def write_record(record: WeightsRecord, paths: list[Path] | None = None) -> None:
     """Add or replace ``record`` in every manifest copy, atomically (temp file + rename)."""
+    from filelock import FileLock
+
     paths = paths or manifest_paths()
-    records = read_manifest(paths[0]) if paths[0].is_file() else {}
-    records[record.name] = record
-    text = render_manifest(records)
-    for path in paths:
-        atomic_write_bytes(path, text.encode("utf-8"))
+    # read, change, write under one lock: two publishing runs at once must not lose each other's record
+    with FileLock(str(paths[0].with_name(f".{paths[0].name}.lock"))):
+        records = read_manifest(paths[0]) if paths[0].is_file() else {}
+        records[record.name] = record
+        text = render_manifest(records)
+        for path in paths:
+            atomic_write_bytes(path, text.encode("utf-8"))
     published_records.cache_clear()
 
 

@@ -13,7 +13,6 @@ writes the manifest); commit the manifest and cards afterwards.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass
@@ -21,9 +20,9 @@ from pathlib import Path
 
 from .api import get_weights
 from .card import render_card
-from .errors import CliParser, ZooError, run_cli
+from .errors import ZooError
 from .int8 import CALIBRATION_FILE, published_files
-from .manifest import WeightsRecord, atomic_write_bytes, in_checkout, published_records, write_record
+from .manifest import WeightsRecord, atomic_write_bytes, write_record
 from .weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
 
 UPLOADED = ("README.md", "*.png", CALIBRATION_FILE)  # beside the weights: model card, figures, int8 calibration
@@ -145,38 +144,7 @@ def publish(upload: Upload) -> WeightsRecord:
     return published
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m zoo.publish") -> int:
-    parser = CliParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="examples:\n  zoo publish --dry-run\n  zoo publish --repo-id-prefix my-user/cifar10")
-    parser.add_argument("models", nargs="*", metavar="NAME",
-                        help=f"models to publish: {', '.join(sorted(published_records()))} (default: all of them)")
-    parser.add_argument("--repo-id-prefix", metavar="OWNER/PREFIX",
-                        help="upload to OWNER/PREFIX-NAME (default: the repo the manifest names)")
-    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded where; no network")
-    args = parser.parse_args(argv)
-    unknown = [name for name in args.models if name not in published_records()]
-    if unknown:  # checked here, not by argparse `choices`, which refuses an empty NAME… (Python < 3.12)
-        parser.error(f"{', '.join(map(repr, unknown))}: no published weights to publish (choose from "
-                     f"{', '.join(sorted(published_records()))})")
-    if not in_checkout():
-        raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parent}): publish uploads a clone's weights/ "
-                       "and writes its manifest; run it from a clone of the repository")
-    uploads = [plan(name, args.repo_id_prefix) for name in (dict.fromkeys(args.models) or published_records())]
-    if args.dry_run:
-        print("\n\n".join(describe(upload) for upload in uploads))
-        print("\ndry run: nothing uploaded, nothing written")
-        return 0
-    from huggingface_hub import get_token
+if __name__ == "__main__":  # python -m zoo.publish: the command line lives in zoo.cli
+    from .cli import main
 
-    if not get_token():
-        raise PublishError("no Hugging Face token: set HF_TOKEN to a token with write access, or run `hf auth login`")
-    for upload in uploads:
-        record = publish(upload)
-        print(f"{record.name}: {record.repo_id}@{record.revision} (sha256 {record.sha256[:16]}… verified on the Hub)")
-    print("\nthe manifest now pins these commits (and, where HEAD holds the files, the GitHub mirror at HEAD): commit "
-          "weights_manifest.json, zoo/weights_manifest.json and the cards")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(main(["publish", *sys.argv[1:]]))

@@ -30,7 +30,7 @@ class CifarQuick(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, "cifar_quick")
+        check_cifar_input(x, "cifar_quick", like=self.model1[0].weight)
         return self.model1(x)
 
 

@@ -33,7 +33,7 @@ class VGG16CIFAR10(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, "vgg16_cifar10")
+        check_cifar_input(x, "vgg16_cifar10", like=self.features[0].weight)
         x = self.features(x)
         return self.classifier(torch.flatten(x, 1))
 

@@ -1,42 +1,20 @@
-"""The ``zoo`` command line (also ``python -m zoo``): thin wrappers over the modules."""
+"""zoo list, info, env, download, demo: the commands that look at what zoo has."""
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from . import card, evaluate, export, int8, predict, publish, train
-from .api import get_model, get_weights, list_models
-from .check import plan_check_here
-from .data import CATEGORIES, DataError, load_cifar10, shipped_examples
-from .errors import CliParser, positive_int, run_cli
-from .fast import fast_path_options
-from .machine import machine_class, training_precision
-from .manifest import WeightsRecord
-from .models import build_model
-from .recipes import get_recipe
-from .metrics import predict_classes
-from .weights import local_candidates, resolve, verified_bytes
-
-EXAMPLES = """examples:
-  zoo list                                   models, parameters, top-1, size, cached?
-  zoo info lenet                             the published record (JSON)
-  zoo env                                    this machine's class, and what it means for training and --check
-  zoo download lenet cifar_quick             cache the weights for offline use
-  zoo predict photo.jpg --model lenet        classify your own pictures
-  zoo evaluate lenet                         score on the CIFAR-10 test set
-  zoo train lenet --check                    retrain, compare with the published bytes
-  zoo card lenet                             regenerate weights/lenet/README.md and its figures
-  zoo quantize lenet --evaluate              int8 model from the published calibration, scored beside float
-  zoo export lenet --evaluate                lenet.onnx, scored with onnxruntime beside PyTorch
-  zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
-  HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
-run `zoo COMMAND --help` for a command's options"""
-
-# Commands whose parser lives in their own module: `zoo train ...` is `python -m zoo.train ...`.
-DELEGATED = {"train": train.main, "evaluate": evaluate.main, "predict": predict.main, "card": card.main,
-             "publish": publish.main, "export": export.main, "quantize": int8.main}
-
+from ..api import get_model, get_weights, list_models
+from ..check import plan_check_here
+from ..data import CATEGORIES, DataNotFoundError, load_cifar10, shipped_examples
+from ..fast import fast_path_options
+from ..machine import machine_class, training_precision
+from ..manifest import WeightsRecord
+from ..metrics import predict_classes
+from ..models import build_model
+from ..recipes import get_recipe
+from ..weights import local_candidates, resolve, verified_bytes
+from ._args import add_data_dir, add_json, add_published_models, positive_int
 
 def where_cached(record: WeightsRecord) -> str:
     """Where a copy already is, without any network request: a local folder, the Hub cache, or nowhere."""
@@ -110,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         test = load_cifar10(args.data_dir, train=False).subset(args.images)
         indices = list(range(len(test)))
         source = f"the first {len(test)} CIFAR-10 test images"
-    except DataError:
+    except DataNotFoundError:  # no data set at all (a damaged one is an error: it is said, not papered over)
         test, indices = shipped_examples()
         source = (f"the {len(test)} CIFAR-10 test pictures shipped with zoo (no data set here: set ZOO_DATA_DIR or "
                   "--data-dir to classify more)")
@@ -127,46 +105,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = CliParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.",
-                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_parser(commands) -> None:
     commands.add_parser("list", help="models, parameters, top-1, file size, cached?").set_defaults(run=cmd_list)
     info = commands.add_parser("info", help="the published record of a model (JSON)")
-    info.add_argument("model", choices=list_models(pretrained=True))
+    add_published_models(info, list_models(pretrained=True))
     info.set_defaults(run=cmd_info)
     env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
-    env.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_json(env, "the report")
     env.set_defaults(run=cmd_env)
     download = commands.add_parser("download", help="fetch published weights for offline use, verified")
-    download.add_argument("models", nargs="+", metavar="NAME", choices=list_models(pretrained=True))
+    add_published_models(download, list_models(pretrained=True), nargs="+", dest="models")
     download.set_defaults(run=cmd_download)
     demo = commands.add_parser("demo", help="load the published models and classify a few test images")
     demo.add_argument("--images", type=positive_int, default=8, help="test images to classify (default 8)")
-    demo.add_argument("--data-dir", help="CIFAR-10 root (default: $ZOO_DATA_DIR or the per-user cache)")
+    add_data_dir(demo)
     demo.set_defaults(run=cmd_demo)
-    for name, summary in (("train", "train a model with its recipe (python -m zoo.train)"),
-                          ("evaluate", "score a checkpoint on the CIFAR-10 test set (python -m zoo.evaluate)"),
-                          ("predict", "classify your own pictures (python -m zoo.predict)"),
-                          ("card", "write a model card and its figures (python -m zoo.card)"),
-                          ("export", "write a model as one ONNX file (python -m zoo.export)"),
-                          ("quantize", "the int8 model: build, evaluate, calibrate (python -m zoo.int8)"),
-                          ("publish", "upload weights to the Hub, pin the manifest to the commit (python -m zoo.publish)")):
-        commands.add_parser(name, help=summary, add_help=False)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ``zoo`` command: errors zoo can explain are one line on stderr (exit 1; usage errors exit 2)."""
-    return run_cli(_dispatch, sys.argv[1:] if argv is None else argv)
-
-
-def _dispatch(argv: list[str]) -> int:
-    if argv and argv[0] in DELEGATED:
-        return DELEGATED[argv[0]](argv[1:], prog=f"zoo {argv[0]}")
-    args = build_parser().parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

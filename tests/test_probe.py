@@ -1,0 +1,566 @@
+"""The bad-input probe: more than a hundred inputs nobody listed in issue 15, by class, through the real entry points.
+
+Every case must end cleanly: a command line gives exit status 2 (usage) or 1 (failure) with one line on stderr that
+says what to do, never a traceback, and leaves no temporary or half-written file; the API raises one of zoo's
+documented errors (a ``ZooError`` that is also a ``ValueError`` or ``TypeError``) with a one-line message. Commands
+run in-process through ``zoo.cli.main`` (the same code as the ``zoo`` script, without an interpreter start per
+case); the environment cases that need a process of their own (closed stdout, a held lock) run one.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo import cli
+from zoo.errors import ZooError
+from zoo.manifest import PACKAGE_MANIFEST, read_manifest
+
+from conftest import REPO, missing
+
+USAGE, FAILED = 2, 1
+PROBE = collections.Counter()  # cases per class, printed by the last test
+
+
+# ---- the world the cases run in: bad paths, bad files, bad data sets, prepared once ------------------------------
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels (Pillow refuses it on open, before any pixel is read)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def mount_tmpfs(folder: Path, options: str) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, data_dir):
+    from PIL import Image
+    from safetensors.torch import save_file
+
+    root = tmp_path_factory.mktemp("world")
+    w = {"root": root, "data": data_dir}
+    (root / "a_file").write_text("not a folder")
+    (root / "a_dir").mkdir()
+    os.mkfifo(root / "a_fifo")
+    os.symlink(root / "nowhere", root / "broken_link")
+    w["ro"], w["full"] = root / "read_only", root / "full"
+    w["mounted"] = mount_tmpfs(w["ro"], "ro,size=1m") and mount_tmpfs(w["full"], "size=64k")
+    # checkpoints that are not what the command needs
+    save_file(zoo.vgg16_cifar10().state_dict(), str(root / "vgg.safetensors"))
+    torch.save(zoo.lenet(num_classes=5).state_dict(), root / "lenet_head5.pth")
+    torch.save(zoo.lenet(), root / "whole_model.pth")  # a pickled module: refused, never unpickled
+    (root / "truncated.safetensors").write_bytes((root / "vgg.safetensors").read_bytes()[:5000])
+    torch.save({"conv1.weight": [1, 2, 3]}, root / "lists.pth")
+    (root / "empty.pth").write_bytes(b"")
+    # data sets: right size but not CIFAR-10's, truncated, impossible labels, a pickle that would run code
+    for name, make in {"zeros": lambda: np.zeros((10_000, 3073), np.uint8),
+                       "truncated": lambda: np.zeros((9_999, 3073), np.uint8),
+                       "labels": lambda: np.full((10_000, 3073), 200, np.uint8)}.items():
+        folder = root / f"data_{name}" / "cifar-10-batches-bin"
+        folder.mkdir(parents=True)
+        make().tofile(folder / "test_batch.bin")
+    (root / "data_empty" / "cifar-10-batches-bin").mkdir(parents=True)
+    evil = root / "data_evil" / "cifar-10-batches-py"
+    evil.mkdir(parents=True)
+    (evil / "test_batch").write_bytes(b"cos\nsystem\n(S'touch /tmp/zoo-probe-pwned'\ntR.")
+    # images
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(root / "good.png")
+    (root / "bomb.png").write_bytes(png_header_only(20_000, 20_000))
+    (root / "text.png").write_text("not an image")
+    (root / "zero.jpg").write_bytes(b"")
+    (root / "cut.png").write_bytes((root / "good.png").read_bytes()[:60])
+    grey16 = np.full((32, 32), 32768, np.uint16)
+    Image.fromarray(grey16).save(root / "grey16.png")
+    Image.fromarray(np.full((32, 32), 128, np.uint8)).save(root / "grey8.png")
+    Image.fromarray(np.full((32, 32), 0.5, np.float32)).save(root / "float.tiff")
+    yield w
+    for folder in (w["ro"], w["full"]):
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files anywhere under ``root`` (what an interrupted atomic write would leave)."""
+    return sorted(str(p) for p in root.rglob("*.tmp")) + sorted(str(p) for p in root.rglob("*.part"))
+
+
+def run_here(argv: list[str], capsys) -> tuple[int, str, str]:
+    status = cli.main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_clean_line(status: int, err: str, expected_status: int, fragment: str) -> None:
+    assert status == expected_status, (status, err[-2000:])
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert fragment in lines[0], lines[0]
+
+
+# ---- class 1: values on the command line (parse time) ----------------------------------------------------------
+
+VALUES = [
+    (["train", "lenet", "--epochs", "1.5"], "--epochs: '1.5' is not a whole number"),
+    (["train", "lenet", "--epochs", "-1"], "must be a whole number >= 1"),
+    (["train", "lenet", "--batch-size", "0"], "must be a whole number >= 1"),
+    (["train", "lenet", "--lr", "-0.1"], "must be a number > 0"),
+    (["train", "lenet", "--lr", "1e400"], "must be a number > 0"),  # inf after parsing
+    (["train", "lenet", "--lr", "0x10"], "is not a number"),
+    (["train", "lenet", "--weight-decay", "nan"], "must be a number >= 0"),
+    (["train", "lenet", "--label-smoothing", "-0.1"], "from 0 up to (not including) 1"),
+    (["train", "lenet", "--ema-decay", "1"], "from 0 up to (not including) 1"),
+    (["train", "lenet", "--seed", "-1"], "--seed: must be a whole number from 0 to 2**64 - 1"),
+    (["train", "lenet", "--seed", "99999999999999999999999"], "from 0 to 2**64 - 1"),
+    (["train", "lenet", "--seed", "1e3"], "is not a whole number"),
+    (["train", "lenet", "--threads", "0"], "must be a whole number >= 1"),
+    (["train", "lenet", "--cutout", "-2"], "must be a whole number >= 0"),
+    (["train", "lenet", "--precision", "fp8"], "invalid choice: 'fp8'"),
+    (["train", "lenet", "--weights-dtype", "int8"], "invalid choice: 'int8'"),
+    (["train", "lenet", "--device", "tpu"], "is not a torch device"),
+    (["train", "lenet", "--device", "cuda:99"], "no such device"),
+    (["train", "lenet", "--accum-steps", "3"], "must divide the batch size"),
+    (["train", "lenet", "--holdout", "50000"], "--holdout 50000 is more than"),
+    (["train", "lenet", "--test-subset", "10001"], "--test-subset 10001 is more than"),
+    (["train", "lenet", "--stop-after", "999"], "past the recipe's last epoch"),
+    (["train", "lenet", "--check-epochs", "1"], "--check-epochs goes with --check"),
+    (["train", "lenet", "--check", "--lr", "0.5"], "drop the recipe overrides"),
+    (["train", "lenet", "--publish", "--holdout", "100"], "can be neither published nor used as a check"),
+    (["train", "resnet1000"], "invalid choice: 'resnet1000'"),
+    (["predict", "x.png", "--model", "lenet", "--topk", "0"], "must be a whole number >= 1"),
+    (["predict", "x.png", "--model", "lenet", "--topk", "2.5"], "is not a whole number"),
+    (["predict", "x.png"], "the following arguments are required: --model"),
+    (["demo", "--images", "0"], "must be a whole number >= 1"),
+    (["export", "lenet", "--opset", "0"], "must be a whole number >= 1"),
+    (["export", "lenet", "--format", "tflite"], "invalid choice: 'tflite'"),
+    (["export", "lenet", "--record"], "--record goes with --evaluate"),
+    (["info"], "the following arguments are required: NAME"),
+    (["download", "nosuch"], "invalid choice: 'nosuch'"),
+    (["quantize", "resnet50"], "invalid choice: 'resnet50'"),
+    (["publish", ""], "no published weights to publish"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["evaluate", "lenet", "--data-dir", ""], "an empty path"),
+    (["train", "lenet", "--output-dir", ""], "an empty path"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", VALUES, ids=[" ".join(a) for a, _ in VALUES])
+def test_values(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a usage error leaves the folder it ran in empty (no runs/, no NAME.onnx)
+    PROBE["values on the command line"] += 1
+    assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- class 2: paths given to the command line (parse time: before any work) --------------------------------------
+
+PATHS = [
+    (["train", "lenet", "--output-dir", "{root}/a_file"], "is a file: give a folder"),
+    (["train", "lenet", "--output-dir", "{root}/a_file/run"], "lies under"),
+    (["train", "lenet", "--output-dir", "{root}/a_fifo"], "is a file: give a folder"),
+    (["train", "lenet", "--output-dir", "{ro}/run"], "cannot write in"),
+    (["train", "lenet", "--tensorboard", "{root}/a_file"], "is a file: give a folder"),
+    (["train", "lenet", "--tensorboard", "{ro}/tb"], "cannot write in"),
+    (["card", "lenet", "--output-dir", "{root}/a_file"], "is a file: give a folder"),
+    (["card", "lenet", "--output-dir", "{ro}"], "cannot write in"),
+    (["export", "lenet", "--output", "{root}/a_dir"], "is a folder: give a file name"),
+    (["export", "lenet", "--output", "/dev/null"], "is not a regular file"),
+    (["export", "lenet", "--output", "{root}/a_fifo"], "is not a regular file"),
+    (["export", "lenet", "--output", "{root}/broken_link"], "is not a regular file"),
+    (["export", "lenet", "--output", "{root}/a_file/x.onnx"], "lies under"),
+    (["export", "lenet", "--output", "{ro}/x.onnx"], "cannot write in"),
+    (["export", "lenet", "--output", ""], "an empty path"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/absent.pth"], "absent.pth: no such file"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/a_dir"], "is a folder: give a file"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/a_fifo"], "is not a regular file"),
+    (["predict", "{root}/good.png", "--model", "lenet", "--checkpoint", "{root}/a_dir"], "is a folder"),
+    (["predict", "{root}/good.png", "--model", "lenet", "--checkpoint", "{root}/broken_link"], "no such file"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", PATHS, ids=[" ".join(a) for a, _ in PATHS])
+def test_paths(argv, fragment, world, capsys):
+    if "{ro}" in " ".join(argv) and not world["mounted"]:
+        missing("mounting a tmpfs needs root (CI runs as root)")
+    PROBE["paths given to the command line"] += 1
+    before = sorted(world["root"].rglob("*"))
+    argv = [a.format(**world) for a in argv]
+    assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
+    assert sorted(world["root"].rglob("*")) == before  # nothing made, nothing left
+
+
+# ---- class 3: files and data sets that are not what they claim (run time) ---------------------------------------
+
+FILES = [
+    (["evaluate", "lenet", "--checkpoint", "{root}/vgg.safetensors", "--data-dir", "{data}"], "does not fit lenet"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/lenet_head5.pth", "--data-dir", "{data}"], "other shapes: fc3"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/whole_model.pth", "--data-dir", "{data}"], "holds more than tensors"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/truncated.safetensors", "--data-dir", "{data}"],
+     "neither a safetensors file nor"),
+    (["evaluate", "lenet", "--checkpoint", "{root}/lists.pth", "--data-dir", "{data}"], ""),
+    (["evaluate", "lenet", "--checkpoint", "{root}/empty.pth", "--data-dir", "{data}"], "neither a safetensors"),
+    (["predict", "{root}/good.png", "--model", "vgg16_cifar10", "--checkpoint", "{root}/lenet_head5.pth"],
+     "does not fit vgg16_cifar10"),
+    (["evaluate", "lenet", "--data-dir", "{root}/a_dir"], "no CIFAR-10 found"),
+    (["evaluate", "lenet", "--data-dir", "{root}/a_file"], "no CIFAR-10 found"),
+    (["evaluate", "lenet", "--data-dir", "{root}/data_empty"], "found 0 of 1 test batches"),
+    (["evaluate", "lenet", "--data-dir", "{root}/data_truncated"], "holds 9999 images, expected 10000"),
+    (["evaluate", "lenet", "--data-dir", "{root}/data_labels"], "labels outside 0..9"),
+    (["evaluate", "lenet", "--data-dir", "{root}/data_evil"], "refusing to load"),
+    (["demo", "--data-dir", "{root}/data_truncated"], "holds 9999 images"),  # damaged: said, not papered over
+    (["train", "lenet", "--check", "--data-dir", "{root}/data_zeros"], "--check needs CIFAR-10's test set"),
+    (["train", "lenet", "--data-dir", "{root}/data_zeros", "--output-dir", "{root}/run_zeros"], "found 0 of 5 training"),
+    (["quantize", "lenet", "--evaluate", "--data-dir", "{root}/data_labels"], "labels outside 0..9"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", FILES, ids=[" ".join(a) for a, _ in FILES])
+def test_files_and_data(argv, fragment, world, capsys):
+    PROBE["files and data sets"] += 1
+    argv = [a.format(**world) for a in argv]
+    status, _, err = run_here(argv, capsys)
+    assert_one_clean_line(status, err, FAILED, fragment)
+    assert leftovers(world["root"]) == [] and not Path("/tmp/zoo-probe-pwned").exists()
+
+
+def test_a_test_set_that_is_not_cifar10s_is_said_to_be_so(world, capsys):
+    """Scoring the zeros still runs (a user's own data in CIFAR's format), but the figure is labelled."""
+    PROBE["files and data sets"] += 1
+    status, out, err = run_here(["evaluate", "lenet", "--data-dir", str(world["root"] / "data_zeros"), "--json"],
+                                capsys)
+    assert status == 0 and err.startswith("warning: these 10,000 images are not CIFAR-10's test set"), err
+    assert json.loads(out)["cifar10_test_set"] is False
+
+
+# ---- class 4: pictures for zoo predict ---------------------------------------------------------------------------
+
+IMAGES = [("bomb.png", "too many pixels"), ("text.png", "not an image Pillow can read"),
+          ("zero.jpg", "not an image Pillow can read"), ("cut.png", "not an image Pillow can read"),
+          ("absent.png", "no such file"), ("a_dir", "not an image Pillow can read")]
+
+
+@pytest.mark.parametrize("name, fragment", IMAGES)
+def test_a_bad_picture_is_one_line_and_the_good_ones_are_still_answered(name, fragment, world, capsys):
+    PROBE["pictures"] += 1
+    good = str(world["root"] / "good.png")
+    status, out, err = run_here(["predict", str(world["root"] / name), good, "--model", "lenet", "--json"], capsys)
+    assert_one_clean_line(status, err, FAILED, fragment)
+    assert [entry["file"] for entry in json.loads(out)] == [good]
+
+
+@pytest.mark.parametrize("name", ["grey16.png", "float.tiff"])
+def test_high_bit_depth_pictures_are_scaled_not_clipped(name, world, capsys):
+    """A mid-grey 16-bit or float picture reads as the mid-grey 8-bit one (clipping made it white)."""
+    from zoo.predict import open_rgb
+
+    PROBE["pictures"] += 1
+    assert np.abs(np.asarray(open_rgb(world["root"] / name), np.int16) -
+                  np.asarray(open_rgb(world["root"] / "grey8.png"), np.int16)).max() <= 1
+
+
+# ---- class 5: a damaged manifest -------------------------------------------------------------------------------
+
+
+def _set(path: str, value):
+    def damage(entry: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            entry = entry[key]
+        entry[last] = value
+    return damage
+
+
+def _delete(path: str):
+    def damage(entry: dict) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            entry = entry[key]
+        del entry[last]
+    return damage
+
+
+MANIFEST = [  # (damage, the field named, what the message says of it)
+    (_delete("metrics.cifar10_test_top1"), "metrics.cifar10_test_top1", "missing"),
+    (_set("metrics.cifar10_test_top1", "82%"), "metrics.cifar10_test_top1", "is '82%'"),
+    (_set("metrics.cifar10_test_top1", 82.17), "metrics.cifar10_test_top1", "not a percentage"),
+    (_set("sha256", "96bf53246795"), "sha256", "is '96bf53246795'"),
+    (_set("sha256", "96BF53246795CA652F337C1E01AC9AB85D9B39C221A0000ECE3B18727CBAC104"), "sha256", "lowercase hex"),
+    (_set("transforms.mean", [0.5, 0.5]), "transforms.mean", "three numbers"),
+    (_set("transforms.std", [0.2, 0.0, 0.2]), "transforms.std", "three numbers > 0"),
+    (_set("transforms.size", 0), "transforms.size", "the models take 32x32"),
+    (_set("categories", ["cat"] * 10), "categories", "10 different class names"),
+    (lambda entry: entry["categories"].pop(), "categories", "10 different class names"),
+    (_set("file_size", -5), "file_size", "is -5"),
+    (_set("file_size", "583152"), "file_size", "a whole number"),
+    (_set("num_params", 0), "num_params", "a whole number >= 1"),
+    (_set("repo_id", "no-owner"), "repo_id", "OWNER/NAME"),
+    (_set("filename", "../../etc/passwd"), "filename", "a plain file name"),
+    (_set("revision", ""), "revision", "a branch, tag or commit"),
+    (_set("mirror.revision", "cd47b85"), "mirror.revision", "40-digit commit"),
+    (_delete("mirror.repo"), "mirror.repo", "missing"),
+    (_set("int8.calibration.sha256", "x" * 64), "int8.calibration.sha256", "hexadecimal"),
+    (_delete("int8.calibration.file_size"), "int8.calibration.file_size", "missing"),
+    (_set("onnx.opset", "18"), "onnx.opset", "is '18'"),
+    (_set("license", None), "license", "a non-empty string"),
+    (_set("recipe", []), "recipe", "a JSON object"),
+    (_delete("transforms"), "transforms", "missing"),
+]
+
+
+@pytest.mark.parametrize("damage, field, fragment", MANIFEST, ids=[f"{f} {w}" for _, f, w in MANIFEST])
+def test_a_damaged_manifest_names_the_field(damage, field, fragment, tmp_path):
+    PROBE["manifest fields"] += 1
+    document = json.loads(PACKAGE_MANIFEST.read_text(encoding="utf-8"))
+    damage(document["models"]["cifar_quick"])
+    path = tmp_path / "weights_manifest.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(zoo.errors.ManifestError) as raised:
+        read_manifest(path)
+    message = str(raised.value)
+    assert "\n" not in message and str(path) in message, message
+    assert f"models.cifar_quick.{field}: " in message and fragment in message, message
+
+
+def test_the_published_manifest_passes_its_own_schema():
+    assert set(read_manifest(PACKAGE_MANIFEST)) == set(zoo.list_models(pretrained=True))
+
+
+# ---- class 6: the Python API ---------------------------------------------------------------------------------
+
+
+def _lenet():
+    return zoo.lenet()
+
+
+API = [
+    ("pretrained='False'", lambda: zoo.get_model("lenet", pretrained="False"), TypeError, "True or False"),
+    ("pretrained=1", lambda: zoo.lenet(pretrained=1), TypeError, "True or False"),
+    ("pretrained=None", lambda: zoo.lenet(pretrained=None), TypeError, "True or False"),
+    ("num_classes=-3", lambda: zoo.get_model("lenet", num_classes=-3), ValueError, "1 or more"),
+    ("num_classes='10'", lambda: zoo.get_model("lenet", num_classes="10"), TypeError, "must be an int"),
+    ("num_classes=True", lambda: zoo.get_model("lenet", num_classes=True), TypeError, "must be an int"),
+    ("num_classes=2.5", lambda: zoo.get_model("lenet", num_classes=2.5), TypeError, "must be an int"),
+    ("num_classes=5 pretrained", lambda: zoo.get_model("lenet", True, num_classes=5), ValueError, "num_classes=5"),
+    ("weights=123", lambda: zoo.get_model("lenet", weights=123), TypeError, "file path"),
+    ("weights and pretrained", lambda: zoo.get_model("lenet", True, weights="x.pth"), ValueError, "not both"),
+    ("name list", lambda: zoo.get_model(["lenet"]), TypeError, "a model name is a string"),
+    ("name None", lambda: zoo.get_model(None), TypeError, "a model name is a string"),
+    ("name LeNet", lambda: zoo.get_model("LeNet"), ValueError, "Unknown model 'LeNet'"),
+    ("get_weights(5)", lambda: zoo.get_weights(5), TypeError, "a model name is a string"),
+    ("device=0", lambda: zoo.lenet(device=0), ValueError, "cuda:0"),
+    ("device=True", lambda: zoo.lenet(device=True), ValueError, "not a torch device"),
+    ("device='gpu'", lambda: zoo.lenet(device="gpu"), ValueError, "not a torch device"),
+    ("device=1.5", lambda: zoo.lenet(device=1.5), ValueError, "not a torch device"),
+    ("device and map_location", lambda: zoo.lenet(device="cpu", map_location="cpu"), ValueError, "not both"),
+    ("numpy input", lambda: _lenet()(np.zeros((1, 3, 32, 32), np.float32)), TypeError, "torch.from_numpy"),
+    ("list input", lambda: _lenet()([[0.0]]), TypeError, "expects a torch.Tensor"),
+    ("float16 input", lambda: _lenet()(torch.zeros(1, 3, 32, 32, dtype=torch.float16)), ValueError, "float16"),
+    ("bfloat16 input", lambda: _lenet()(torch.zeros(1, 3, 32, 32, dtype=torch.bfloat16)), ValueError, "bfloat16"),
+    ("float64 input", lambda: _lenet()(torch.zeros(1, 3, 32, 32, dtype=torch.float64)), ValueError, "float64"),
+    ("uint8 input", lambda: _lenet()(torch.zeros(1, 3, 32, 32, dtype=torch.uint8)), ValueError, "raw pixels"),
+    ("3-D input", lambda: _lenet()(torch.zeros(3, 32, 32)), ValueError, "unsqueeze(0)"),
+    ("28x28 input", lambda: zoo.vgg16_cifar10()(torch.zeros(1, 3, 28, 28)), ValueError, "(N, 3, 32, 32)"),
+    ("1 channel", lambda: zoo.cifar_quick()(torch.zeros(1, 1, 32, 32)), ValueError, "(N, 3, 32, 32)"),
+    ("fast path 3-D", lambda: zoo.prepare_for_cpu_inference(_lenet(), compile=False)(torch.zeros(3, 32, 32)),
+     ValueError, "unsqueeze(0)"),
+    ("fast path float16", lambda: zoo.prepare_for_cpu_inference(_lenet(), compile=False)(
+        torch.zeros(2, 3, 32, 32, dtype=torch.float16)), ValueError, "float16"),
+    ("fast path of a name", lambda: zoo.prepare_for_cpu_inference("lenet"), TypeError, "torch.nn.Module"),
+    ("quantize a name", lambda: zoo.quantize("lenet", torch.zeros(1, 3, 32, 32), compile=False), TypeError,
+     "torch.nn.Module"),
+    ("empty calibration", lambda: zoo.quantize(_lenet(), torch.zeros(0, 3, 32, 32), compile=False), ValueError,
+     "an empty calibration set"),
+    ("uint8 calibration", lambda: zoo.quantize(_lenet(), torch.zeros(4, 3, 32, 32, dtype=torch.uint8),
+                                               compile=False), ValueError, "raw pixels"),
+    ("NaN calibration", lambda: zoo.quantize(_lenet(), torch.full((4, 3, 32, 32), float("nan")), compile=False),
+     ValueError, "NaN"),
+    ("list calibration", lambda: zoo.quantize(_lenet(), [1, 2], compile=False), TypeError, "calibration must be"),
+]
+
+
+@pytest.mark.parametrize("case, call, kind, fragment", API, ids=[c[0] for c in API])
+def test_api(case, call, kind, fragment):
+    PROBE["Python API"] += 1
+    if "calibration" in case or "quantize" in case:
+        if not _has("torchao"):
+            missing("zoo.quantize needs torchao: pip install 'cifar10-zoo[int8]'")
+    with pytest.raises(ZooError) as raised:
+        call()
+    assert isinstance(raised.value, kind) and "\n" not in str(raised.value)
+    assert fragment in str(raised.value), str(raised.value)
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+# ---- class 7: the environment: full disk, closed output, another run, a killed run, no network -----------------
+
+
+def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsys):
+    if not world["mounted"]:
+        missing("mounting a tmpfs needs root (CI runs as root)")
+    if not _has("onnxscript"):
+        missing("zoo export needs the onnx extra: pip install 'cifar10-zoo[onnx]'")
+    PROBE["environment"] += 1
+    status, _, err = run_here(["export", "lenet", "--output", str(world["full"] / "lenet.onnx")], capsys)
+    assert_one_clean_line(status, err, FAILED, "No space left on device (ENOSPC); the disk is full")
+    assert list(world["full"].iterdir()) == []
+
+
+def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
+    if not world["mounted"]:
+        missing("mounting a tmpfs needs root (CI runs as root)")
+    PROBE["environment"] += 1
+    run = world["full"] / "run"
+    status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
+                               "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(run)], capsys)
+    assert_one_clean_line(status, err, FAILED, "No space left on device")
+    assert leftovers(world["full"]) == []
+    shutil.rmtree(run)
+
+
+def test_a_second_run_into_a_held_output_dir_is_refused(world, capsys, tmp_path):
+    PROBE["environment"] += 1
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time, filelock; lock = filelock.FileLock(sys.argv[1]); "
+                               "lock.acquire(); print('held', flush=True); time.sleep(120)",
+                               str(tmp_path / ".zoo-train.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir",
+                                   str(world["data"]), "--output-dir", str(tmp_path)], capsys)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert_one_clean_line(status, err, FAILED, "another zoo run is writing into")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".zoo-train.lock"]
+
+
+def test_the_next_run_removes_what_a_killed_run_left(world, capsys, tmp_path):
+    """SIGKILL gives no chance to clean up: a checkpoint's temporary stays. The next run (holding the lock) removes it."""
+    PROBE["environment"] += 1
+    stale = tmp_path / ".checkpoint.pt.k1ll3d.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    status, out, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
+                                 "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(tmp_path)], capsys)
+    assert status == 0, err
+    assert "removed 1 temporary file(s) an interrupted run left" in out and not stale.exists()
+
+
+def test_no_network_for_download_is_one_line(world, capsys, tmp_path, monkeypatch):
+    """The internet is the edge of the world: a proxy on a closed local port stands for it being unreachable."""
+    PROBE["environment"] += 1
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    status, _, err = run_here(["train", "lenet", "--download", "--data-dir", str(tmp_path / "data"), "--output-dir",
+                               str(tmp_path / "run")], capsys)
+    assert_one_clean_line(status, err, FAILED, "network error")
+    assert leftovers(tmp_path) == []
+
+
+def _zoo_process(args: list[str], **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output="stdout" not in options, text=True,
+                          timeout=300, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, **options)
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`zoo demo | head -1`: the reader leaves; zoo stops without a traceback (status 141, like a SIGPIPE death)."""
+    PROBE["environment"] += 1
+    demo = subprocess.Popen([sys.executable, "-m", "zoo", "demo", "--images", "50"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    demo.stdout.readline()
+    demo.stdout.close()  # what head does after its line
+    err = demo.stderr.read().decode()
+    assert demo.wait(timeout=300) == 141 and err == "", err
+
+
+def test_stdout_on_a_full_device_is_one_line():
+    PROBE["environment"] += 1
+    with open("/dev/full", "w") as full:
+        run = _zoo_process(["list"], stdout=full, stderr=subprocess.PIPE)
+    assert_one_clean_line(run.returncode, run.stderr, FAILED, "No space left on device")
+
+
+def test_a_stdout_closed_under_zoo_is_one_line():
+    PROBE["environment"] += 1
+    run = subprocess.run([sys.executable, "-c", "import os, sys; os.close(1); from zoo.cli import main; "
+                          "sys.exit(main(['list']))"], capture_output=False, stderr=subprocess.PIPE, text=True,
+                         cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert_one_clean_line(run.returncode, run.stderr, FAILED, "<stdout>: Bad file descriptor (EBADF)")
+
+
+# ---- hypothesis: any path kind, in any option that takes a path; any tensor, into any way of running a model ----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PATH_OPTIONS = [["train", "lenet", "--output-dir"], ["train", "lenet", "--tensorboard"], ["card", "lenet", "--output-dir"],
+                ["export", "lenet", "--output"], ["evaluate", "lenet", "--checkpoint"], ["evaluate", "lenet", "--data-dir"],
+                ["predict", "x.png", "--model", "lenet", "--checkpoint"], ["demo", "--data-dir"]]
+PATH_KINDS = ["{root}/a_file", "{root}/a_file/below", "{root}/a_dir", "{root}/a_fifo", "{root}/broken_link", "/dev/null",
+              "{root}/missing/deep/path", "", "{ro}/x", "{full}/x", "{root}/a_dir/../a_file", "{root}/vgg.safetensors"]
+ENVIRONMENT = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@ENVIRONMENT
+@given(option=st.sampled_from(PATH_OPTIONS), kind=st.sampled_from(PATH_KINDS), before=st.booleans())
+def test_any_path_in_any_option_is_checked_before_any_work(option, kind, before, world, capsys):
+    """Every path kind ends parsing in one usage line (the bad path's, or else the unknown flag added after it), and
+    creates nothing anywhere: all paths are checked while parsing, before any work."""
+    if ("{ro}" in kind or "{full}" in kind) and not world["mounted"]:
+        return
+    path = kind.format(**world)
+    argv = [*option, path, "--no-such-flag"] if not before else [*option[:-1], "--no-such-flag", option[-1], path]
+    snapshot = sorted(world["root"].rglob("*"))
+    status, _, err = run_here(argv, capsys)
+    assert status == USAGE and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(world["root"].rglob("*")) == snapshot
+
+
+RUNNERS = {"eager": lambda m: m, "fast path": lambda m: zoo.prepare_for_cpu_inference(m, compile=False)}
+
+
+@ENVIRONMENT
+@given(runner=st.sampled_from(sorted(RUNNERS)), name=st.sampled_from(sorted(zoo.list_models())),
+       dtype=st.sampled_from([torch.float32, torch.float16, torch.bfloat16, torch.float64, torch.uint8, torch.int64,
+                              torch.bool]),
+       shape=st.lists(st.integers(0, 40), min_size=0, max_size=5))
+def test_any_tensor_into_any_way_of_running_a_model(runner, name, dtype, shape):
+    """A float32 (N, 3, 32, 32) batch gives (N, 10) logits; anything else an InputError, never torch's own error."""
+    model = RUNNERS[runner](zoo.get_model(name).eval())
+    x = torch.zeros(shape, dtype=dtype)
+    try:
+        out = model(x)
+    except zoo.errors.InputError as error:
+        assert "\n" not in str(error)
+        assert not (dtype == torch.float32 and len(shape) == 4 and shape[1:] == [3, 32, 32] and shape[0] > 0)
+    else:
+        assert dtype == torch.float32 and shape[1:] == [3, 32, 32] and out.shape == (shape[0], 10)
+
+
+def test_the_probe_is_at_least_a_hundred_cases():
+    """Runs last in this file: prints the cases that ran per class (pytest -s shows it, for the note); the tables
+    themselves must hold at least a hundred."""
+    print("\nbad-input probe, cases that ran, per class:", dict(PROBE), "total", sum(PROBE.values()))
+    assert len(VALUES) + len(PATHS) + len(FILES) + len(IMAGES) + len(MANIFEST) + len(API) >= 100

@@ -1,0 +1,60 @@
+"""The ``zoo`` command line (also ``python -m zoo``): one parser owns every command's arguments.
+
+One module per command (``add_parser`` registers it, ``run`` does it); arguments and path checks shared by
+several are in :mod:`zoo.cli._args`, and :mod:`zoo.cli._errors` turns every failure into one line. Library modules
+raise; only this package parses arguments and sets exit statuses.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import annotate, basic, card, evaluate, export, predict, publish, quantize, train
+from ._errors import CliParser, UsageError, run_cli
+
+EXAMPLES = """examples:
+  zoo list                                   models, parameters, top-1, size, cached?
+  zoo info lenet                             the published record (JSON)
+  zoo env                                    this machine's class, and what it means for training and --check
+  zoo download lenet cifar_quick             cache the weights for offline use
+  zoo predict photo.jpg --model lenet        classify your own pictures
+  zoo evaluate lenet                         score on the CIFAR-10 test set
+  zoo train lenet --check                    retrain, compare with the published bytes
+  zoo card lenet                             regenerate weights/lenet/README.md and its figures
+  zoo quantize lenet --evaluate              int8 model from the published calibration, scored beside float
+  zoo export lenet --evaluate                lenet.onnx, scored with onnxruntime beside PyTorch
+  zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
+  HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
+run `zoo COMMAND --help` for a command's options"""
+
+COMMANDS = (basic, train, evaluate, predict, card, export, quantize, publish, annotate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``zoo`` parser with every command (``python -m zoo.train ARGS`` is ``zoo train ARGS``)."""
+    parser = CliParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    for subparser in commands.choices.values():  # a command's UsageError is said as its parser says usage errors
+        subparser.set_defaults(usage_error=subparser.error)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``zoo`` command: failures are one line on stderr (exit 1; usage errors 2), never a traceback."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return run_cli(lambda: _run(argv))
+
+
+def _run(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)  # (inside run_cli: a damaged manifest is one line too)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        args.usage_error(str(error))  # one line, exit status 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The command line's arguments, defined once: value types that refuse bad input while parsing, and the options
+several commands share. Every path is checked here, before any work (a folder that cannot be written is said in the
+first second, not after an epoch of training)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..data import default_data_dir
+from ..errors import DeviceError, parse_device
+from ..paths import PathError, readable_file, writable_dir, writable_file
+
+MAX_SEED = 2**64 - 1  # torch.manual_seed's range
+
+
+def _number(text: str, kind: type):
+    try:
+        return kind(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") from None
+
+
+def _bounded(kind: type, low: float, high: float = float("inf"), low_inclusive: bool = True):
+    """An argparse type: a number of ``kind`` from ``low`` up to (not including) ``high``, said in words when it is
+    not (NaN and infinity are never in range)."""
+    noun = "whole number" if kind is int else "number"
+    says = (f"from {low:g} up to (not including) {high:g}" if high != float("inf")
+            else f"{'>=' if low_inclusive else '>'} {low:g}")
+
+    def parse(text: str):
+        value = _number(text, kind)
+        if not ((value >= low if low_inclusive else value > low) and value < high):
+            raise argparse.ArgumentTypeError(f"must be a {noun} {says}, not {text}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in its own messages
+    return parse
+
+
+positive_int = _bounded(int, 1)
+non_negative_int = _bounded(int, 0)
+positive_float = _bounded(float, 0, low_inclusive=False)
+non_negative_float = _bounded(float, 0)
+fraction = _bounded(float, 0, 1)
+
+
+def seed(text: str) -> int:
+    """argparse type: a seed torch takes (0 to 2**64 - 1)."""
+    value = _number(text, int)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**64 - 1, not {text}")
+    return value
+
+
+def device(text: str) -> str:
+    """argparse type: a device name torch can parse (whether this machine has it is checked when the command runs, so
+    that a recorded command line like ``--device cuda`` still parses on a CPU)."""
+    try:
+        parse_device(text)
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _path_type(check):
+    """An argparse type from a :mod:`zoo.paths` check: its PathError becomes argparse's usage error."""
+    def parse(text: str) -> Path:
+        try:
+            return check(text)
+        except PathError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parse.__name__ = check.__name__
+    return parse
+
+
+output_dir = _path_type(writable_dir)
+output_file = _path_type(writable_file)
+input_file = _path_type(readable_file)
+
+
+def data_dir(text: str) -> Path:
+    """argparse type: a CIFAR-10 root (what it holds is checked by the reader, which says what it found)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path: give the folder holding cifar-10-batches-bin/")
+    return Path(text).expanduser()
+
+
+# ---- options shared by several commands ------------------------------------------------------------------------
+
+
+def add_data_dir(parser: argparse.ArgumentParser, purpose: str = "") -> None:
+    parser.add_argument("--data-dir", type=data_dir, metavar="DIR",
+                        help=f"CIFAR-10 root{' ' + purpose if purpose else ''} (default: $ZOO_DATA_DIR or "
+                             f"{default_data_dir()})")
+
+
+def add_checkpoint(parser: argparse.ArgumentParser, purpose: str) -> None:
+    parser.add_argument("--checkpoint", type=input_file, metavar="FILE",
+                        help=f"{purpose} your own safetensors or state_dict .pth file instead of the published weights")
+
+
+def add_json(parser: argparse.ArgumentParser, what: str = "the result") -> None:
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+def add_published_models(parser: argparse.ArgumentParser, names: list[str], nargs: str | None = None,
+                         dest: str = "model") -> None:
+    """The positional NAME(s) of models with published weights."""
+    if nargs is None:
+        parser.add_argument(dest, metavar="NAME", choices=names)
+    else:
+        parser.add_argument(dest, metavar="NAME", choices=names, nargs=nargs)

@@ -1,0 +1,39 @@
+"""zoo annotate — maintainers: add a retrain's per-epoch fingerprints, or a seed spread, to a published record
+(also ``python -m zoo.annotate``)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..annotate import with_fingerprints, with_seed_spread
+from ..errors import InputError
+from ..manifest import published_records, write_record
+from ._args import add_data_dir, add_published_models
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("annotate", help="maintainers: fingerprints or a seed spread into a record",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    fingerprints = kinds.add_parser("fingerprints", help="per-epoch weight sha256 and machine class from a retrain")
+    add_published_models(fingerprints, sorted(published_records()))
+    fingerprints.add_argument("run_dir", type=Path)
+    spread = kinds.add_parser("seed-spread", help="final top-1 spread of several seeds of the published recipe")
+    add_published_models(spread, sorted(published_records()))
+    spread.add_argument("run_dirs", type=Path, nargs="+")
+    add_data_dir(spread)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    record = published_records()[args.model]
+    try:
+        if args.kind == "fingerprints":
+            record = with_fingerprints(record, args.run_dir)
+        else:
+            record = with_seed_spread(record, args.run_dirs, args.data_dir)
+    except ValueError as error:  # the annotators' own checks (too few seeds, runs of another recipe)
+        raise InputError(str(error)) from None
+    write_record(record)
+    print(f"updated the manifest record of {args.model}")
+    return 0

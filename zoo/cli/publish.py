@@ -1,0 +1,49 @@
+"""zoo publish — upload the weights to the Hugging Face Hub and pin the manifest to the commits (also
+``python -m zoo.publish``)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ZooError
+from ..manifest import in_checkout, published_records
+from ..publish import PublishError, describe, plan, publish
+from ._errors import UsageError
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "publish", help="upload weights to the Hub, pin the manifest to the commit (python -m zoo.publish)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  zoo publish --dry-run\n  zoo publish --repo-id-prefix my-user/cifar10")
+    parser.add_argument("models", nargs="*", metavar="NAME",
+                        help=f"models to publish: {', '.join(sorted(published_records()))} (default: all of them)")
+    parser.add_argument("--repo-id-prefix", metavar="OWNER/PREFIX",
+                        help="upload to OWNER/PREFIX-NAME (default: the repo the manifest names)")
+    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded where; no network")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    unknown = [name for name in args.models if name not in published_records()]
+    if unknown:  # checked here, not by argparse `choices`, which refuses an empty NAME… (Python < 3.12)
+        raise UsageError(f"{', '.join(map(repr, unknown))}: no published weights to publish (choose from "
+                         f"{', '.join(sorted(published_records()))})")
+    if not in_checkout():
+        raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parents[1]}): publish uploads a clone's "
+                       "weights/ and writes its manifest; run it from a clone of the repository")
+    uploads = [plan(name, args.repo_id_prefix) for name in (dict.fromkeys(args.models) or published_records())]
+    if args.dry_run:
+        print("\n\n".join(describe(upload) for upload in uploads))
+        print("\ndry run: nothing uploaded, nothing written")
+        return 0
+    from huggingface_hub import get_token
+
+    if not get_token():
+        raise PublishError("no Hugging Face token: set HF_TOKEN to a token with write access, or run `hf auth login`")
+    for upload in uploads:
+        record = publish(upload)
+        print(f"{record.name}: {record.repo_id}@{record.revision} (sha256 {record.sha256[:16]}… verified on the Hub)")
+    print("\nthe manifest now pins these commits (and, where HEAD holds the files, the GitHub mirror at HEAD): commit "
+          "weights_manifest.json, zoo/weights_manifest.json and the cards")
+    return 0

@@ -1,0 +1,114 @@
+"""The schema of a manifest record, checked where the manifest is read: a bad field is named (``models.NAME.FIELD``)
+with what it must be, before anything uses it (a 12-character sha256 must not make zoo call good weights corrupt)."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+from .models._input import CIFAR10_INPUT_SHAPE
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+COMMIT = re.compile(r"[0-9a-f]{40}")
+REPO = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+FILE_NAME = re.compile(r"[\w][\w.-]*")
+CIFAR10_CLASSES = 10
+
+
+class SchemaError(ValueError):
+    """One field of a record that is not what the schema says; ``field`` is its dotted path."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _text(pattern: re.Pattern, says: str) -> tuple[Callable[[Any], bool], str]:
+    return (lambda value: isinstance(value, str) and pattern.fullmatch(value) is not None), says
+
+
+FRACTION = (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1 (a fraction, not a percentage)")
+COUNT = (_is_count, "a whole number >= 1")
+TEXT = (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
+MAPPING = (lambda v: isinstance(v, dict), "a JSON object")
+SHA256_TEXT = _text(SHA256, "64 lowercase hexadecimal digits (a sha256)")
+FILE = _text(FILE_NAME, "a plain file name (no folders)")
+
+# field -> (test, what it must be); fields not listed are free (the record keeps them as they are).
+RECORD = {
+    "repo_id": _text(REPO, "a Hugging Face repo id, OWNER/NAME"),
+    "revision": (lambda v: isinstance(v, str) and v.strip() != "" and not any(c.isspace() for c in v),
+                 "a branch, tag or commit name"),
+    "filename": FILE,
+    "sha256": SHA256_TEXT,
+    "file_size": COUNT,
+    "num_params": COUNT,
+    "metrics": MAPPING,
+    "metrics.cifar10_test_top1": FRACTION,
+    "transforms": MAPPING,
+    "transforms.mean": (lambda v: isinstance(v, list) and len(v) == 3 and all(_is_number(x) and 0 <= x <= 1 for x in v),
+                        "three numbers from 0 to 1 (R, G, B)"),
+    "transforms.std": (lambda v: isinstance(v, list) and len(v) == 3 and all(_is_number(x) and x > 0 for x in v),
+                       "three numbers > 0 (R, G, B)"),
+    "categories": (lambda v: isinstance(v, list) and len(v) == CIFAR10_CLASSES and len(set(v)) == CIFAR10_CLASSES
+                   and all(isinstance(c, str) and c for c in v), f"{CIFAR10_CLASSES} different class names"),
+    "recipe": MAPPING,
+    "license": TEXT,
+}
+OPTIONAL = {
+    "transforms.size": (lambda v: v == CIFAR10_INPUT_SHAPE[-1] and not isinstance(v, bool),
+                        f"{CIFAR10_INPUT_SHAPE[-1]} (the models take 32x32 images)"),
+    "metrics.cifar10_test_per_class": (lambda v: isinstance(v, dict) and all(FRACTION[0](x) for x in v.values()),
+                                       "class names mapped to fractions from 0 to 1"),
+    "mirror": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
+    "mirror.repo": _text(REPO, "a GitHub repository, OWNER/NAME"),
+    "mirror.revision": _text(COMMIT, "a full 40-digit commit id"),
+    "int8": MAPPING,
+    "int8.calibration": MAPPING,
+    "int8.calibration.filename": FILE,
+    "int8.calibration.sha256": SHA256_TEXT,
+    "int8.calibration.file_size": COUNT,
+    "int8.metrics.cifar10_test_top1": FRACTION,
+    "onnx": MAPPING,
+    "onnx.opset": COUNT,
+    "onnx.cifar10_test_top1": FRACTION,
+}
+
+
+def _lookup(entry: dict, field: str) -> tuple[bool, Any]:
+    value: Any = entry
+    for key in field.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def check_record(entry: Any) -> None:
+    """Raise :class:`SchemaError` for the first field of ``entry`` (one model's record) the schema refuses."""
+    if not isinstance(entry, dict):
+        raise SchemaError("(record)", "must be a JSON object")
+    for fields, required in ((RECORD, True), (OPTIONAL, False)):
+        for field, (test, says) in fields.items():
+            present, value = _lookup(entry, field)
+            if not present:
+                parent = _lookup(entry, field.rsplit(".", 1)[0]) if "." in field else (False, None)
+                if required or (isinstance(parent[1], dict) and field in _REQUIRED_WITHIN_PARENT):
+                    raise SchemaError(field, f"missing (must be {says})")
+                continue
+            if not test(value):
+                raise SchemaError(field, f"is {value!r:.80}; must be {says}")
+
+
+# Fields an optional entry must have once the entry is there (an int8 entry without its calibration's sha256…).
+_REQUIRED_WITHIN_PARENT = {"mirror.repo", "mirror.revision", "int8.calibration", "int8.calibration.filename",
+                           "int8.calibration.sha256", "int8.calibration.file_size", "int8.metrics.cifar10_test_top1",
+                           "onnx.opset", "onnx.cifar10_test_top1"}
