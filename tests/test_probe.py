@@ -427,6 +427,17 @@ def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsy
     assert list(world["full"].iterdir()) == []
 
 
+def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(world, capsys):
+    """torch's dynamo exporter writes opset 18 when asked for 7 (it logs that and a traceback): zoo checks the file's
+    own opset and refuses it, instead of writing 18 labelled 7."""
+    if not _has("onnxscript"):
+        missing("zoo export needs the onnx extra: pip install 'cifar10-zoo[onnx]'")
+    PROBE["files and data sets"] += 1
+    status, _, err = run_here(["export", "lenet", "--opset", "7", "--output", str(world["root"] / "x7.onnx")], capsys)
+    assert_one_clean_line(status, err, FAILED, "wrote opset 18, not the opset 7 asked for")
+    assert not (world["root"] / "x7.onnx").exists() and leftovers(world["root"]) == []
+
+
 def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
     if not world["mounted"]:
         missing("mounting a tmpfs needs root (CI runs as root)")

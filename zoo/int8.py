@@ -120,6 +120,11 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
     rounding, slow), for inspection or where no compiler is.
     """
     check_module(model, "quantize")
+    if not isinstance(calibration, (torch.Tensor, dict)):
+        raise InputTypeError(f"calibration must be images (a tensor) or observer statistics (a dict), not "
+                             f"{type(calibration).__name__}")
+    if isinstance(calibration, torch.Tensor):
+        check_calibration_images(calibration)  # before the export and the compiler check: said at once
     _, convert_pt2e, _ = _pt2e()
     if compile:
         check_compiler()
@@ -128,11 +133,7 @@ def quantize(model: nn.Module, calibration: torch.Tensor | dict[str, torch.Tenso
         if any(t.is_inference() for t in model.state_dict().values()):  # a model built under inference_mode
             model = copy.deepcopy(model)  # (copied outside it: ordinary tensors, same values)
         prepared = prepare(model)
-        if not isinstance(calibration, (torch.Tensor, dict)):
-            raise InputTypeError(f"calibration must be images (a tensor) or observer statistics (a dict), not "
-                                 f"{type(calibration).__name__}")
         if isinstance(calibration, torch.Tensor):
-            check_calibration_images(calibration)
             _observe(prepared, calibration.clone() if calibration.is_inference() else calibration)
         elif set(calibration) == set(observer_state(prepared)):  # (shapes differ before calibration: observers resize)
             prepared.load_state_dict({k: v.clone() if v.is_inference() else v for k, v in calibration.items()},
