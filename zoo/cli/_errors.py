@@ -95,7 +95,8 @@ def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[Ba
         pass
     import torch
 
-    table += [(tuple(network), _network_error), ((MemoryError, torch.OutOfMemoryError), _memory_error),
+    out_of_memory = (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError))
+    table += [(tuple(network), _network_error), (out_of_memory, _memory_error),
               ((OSError,), _os_error)]
     return table
 
