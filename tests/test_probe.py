@@ -91,6 +91,7 @@ def world(tmp_path_factory, data_dir):
     Image.fromarray(grey16).save(root / "grey16.png")
     Image.fromarray(np.full((32, 32), 128, np.uint8)).save(root / "grey8.png")
     Image.fromarray(np.full((32, 32), 0.5, np.float32)).save(root / "float.tiff")
+    Image.fromarray(np.full((32, 32), 128.0, np.float32)).save(root / "float255.tiff")  # float in 8-bit units
     yield w
     for folder in (w["ro"], w["full"]):
         subprocess.run(["umount", str(folder)], capture_output=True)
@@ -131,6 +132,7 @@ VALUES = [
     (["train", "lenet", "--seed", "99999999999999999999999"], "from 0 to 2**64 - 1"),
     (["train", "lenet", "--seed", "1e3"], "is not a whole number"),
     (["train", "lenet", "--threads", "0"], "must be a whole number >= 1"),
+    (["train", "lenet", "--threads", "100000"], "100000 threads on a machine with"),
     (["train", "lenet", "--cutout", "-2"], "must be a whole number >= 0"),
     (["train", "lenet", "--precision", "fp8"], "invalid choice: 'fp8'"),
     (["train", "lenet", "--weights-dtype", "int8"], "invalid choice: 'int8'"),
@@ -265,7 +267,7 @@ def test_a_bad_picture_is_one_line_and_the_good_ones_are_still_answered(name, fr
     assert [entry["file"] for entry in json.loads(out)] == [good]
 
 
-@pytest.mark.parametrize("name", ["grey16.png", "float.tiff"])
+@pytest.mark.parametrize("name", ["grey16.png", "float.tiff", "float255.tiff"])
 def test_high_bit_depth_pictures_are_scaled_not_clipped(name, world, capsys):
     """A mid-grey 16-bit or float picture reads as the mid-grey 8-bit one (clipping made it white)."""
     from zoo.predict import open_rgb
@@ -488,6 +490,19 @@ def test_no_network_for_download_is_one_line(world, capsys, tmp_path, monkeypatc
                                str(tmp_path / "run")], capsys)
     assert_one_clean_line(status, err, FAILED, "network error")
     assert leftovers(tmp_path) == []
+
+
+def test_a_cpu_allocation_that_fails_is_out_of_memory_not_a_bug(capsys):
+    """torch raises a plain RuntimeError when the CPU allocator fails; the table still knows it."""
+    from zoo.cli._errors import run_cli
+
+    PROBE["environment"] += 1
+
+    def allocate() -> int:
+        torch.empty(2**62, dtype=torch.uint8)  # 4 EiB: no machine has it
+        return 0
+    status = run_cli(allocate)
+    assert_one_clean_line(status, capsys.readouterr().err, FAILED, "out of memory")
 
 
 def _zoo_process(args: list[str], **options) -> subprocess.CompletedProcess:

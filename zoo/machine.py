@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from .errors import check_device
+
 # oneDNN's ISA names, weakest first (ONEDNN_MAX_CPU_ISA takes one of them; later names include the earlier ones).
 ONEDNN_ISAS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI",
                "AVX512_CORE_BF16", "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512",
@@ -101,7 +103,7 @@ def _onednn_allows(needed: str) -> bool:
 def _cuda_device(device: str | torch.device | None) -> str | None:
     """The accelerator a run computes on, which then decides its bytes: a CUDA GPU, or Apple's MPS (its own class:
     Metal kernels, not the CPU's). The record's field keeps its first name, ``cuda_device``."""
-    device = torch.device(device) if device is not None else None
+    device = check_device(device) if device is not None else None  # DeviceError for a name torch does not know
     if device is None or device.type not in ("cuda", "mps"):
         return None
     if device.type == "mps":

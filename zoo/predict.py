@@ -42,7 +42,16 @@ def open_rgb(path: str | os.PathLike):
         raise ImageError(f"{path}: refused, too many pixels to be a picture to classify ({error})") from None
     except (OSError, ValueError, SyntaxError, MemoryError) as error:  # UnidentifiedImageError, truncated, damaged
         raise ImageError(f"{path}: not an image Pillow can read ({type(error).__name__}: {error})") from None
-    image = to_8_bit(ImageOps.exif_transpose(image))
+    try:
+        return _as_rgb(to_8_bit(ImageOps.exif_transpose(image)))
+    except (OSError, ValueError) as error:  # a mode Pillow cannot convert, EXIF it cannot read
+        raise ImageError(f"{path}: an image Pillow cannot turn into RGB ({type(error).__name__}: {error})") from None
+
+
+def _as_rgb(image):
+    """``image`` as RGB, transparent areas on white."""
+    from PIL import Image
+
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA"):
@@ -64,8 +73,11 @@ def to_8_bit(image):
         return image
     pixels = np.asarray(image, dtype=np.float64)
     top = _HIGH_BIT_DEPTH[image.mode]
-    if image.mode == "I" and pixels.size and pixels.max() > top:  # 32-bit integers beyond 16 bits: own range
-        top = float(pixels.max())
+    largest = float(np.nanmax(pixels)) if pixels.size and not np.isnan(pixels).all() else 0.0
+    if image.mode == "F" and largest > 1:  # float pictures come as 0..1, or in 8- or 16-bit units
+        top = 255.0 if largest <= 255 else 65535.0
+    if largest > top:  # beyond its nominal range: its own
+        top = largest
     pixels = np.nan_to_num(pixels, nan=0.0, posinf=top, neginf=0.0)
     return Image.fromarray(np.clip(np.rint(pixels / top * 255), 0, 255).astype(np.uint8), mode="L")
 

@@ -34,12 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``zoo`` parser with every command (``python -m zoo.train ARGS`` is ``zoo train ARGS``)."""
     parser = CliParser(prog="zoo", description="CIFAR-10 model zoo: verified pretrained models.", epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(commands)
     for subparser in commands.choices.values():  # a command's UsageError is said as its parser says usage errors
         subparser.set_defaults(usage_error=subparser.error)
     return parser
+
+
+def _version() -> str:
+    import torch
+
+    from .. import __version__
+
+    return f"zoo {__version__} (torch {torch.__version__}, Python {sys.version.split()[0]})"
 
 
 def main(argv: list[str] | None = None) -> int:

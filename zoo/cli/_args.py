@@ -4,6 +4,7 @@ first second, not after an epoch of training)."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..data import default_data_dir
@@ -41,6 +42,16 @@ non_negative_int = _bounded(int, 0)
 positive_float = _bounded(float, 0, low_inclusive=False)
 non_negative_float = _bounded(float, 0)
 fraction = _bounded(float, 0, 1)
+
+
+def threads(text: str) -> int:
+    """argparse type: a thread count from 1 to this machine's cores (more would only oversubscribe them; 100,000
+    OpenMP threads would exhaust the process before training)."""
+    value = positive_int(text)
+    cores = os.cpu_count() or 1
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"{value} threads on a machine with {cores} cores: use at most {cores}")
+    return value
 
 
 def seed(text: str) -> int:

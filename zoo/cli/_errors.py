@@ -66,6 +66,15 @@ def _memory_error(error: BaseException) -> str:
     return "out of memory: use a smaller --batch-size (or --accum-steps), fewer images, or a machine with more memory"
 
 
+class _CpuOutOfMemoryMeta(type):
+    def __instancecheck__(cls, error) -> bool:  # torch reports a failed CPU allocation as a plain RuntimeError
+        return isinstance(error, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(error)
+
+
+class CpuOutOfMemory(metaclass=_CpuOutOfMemoryMeta):
+    """Matches torch's RuntimeError for a CPU allocation that failed (it has no class of its own)."""
+
+
 def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[BaseException], str]]]:
     """Exception classes (most specific first) and how each becomes one line. Optional libraries join if present."""
     import socket
@@ -95,7 +104,7 @@ def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[Ba
         pass
     import torch
 
-    out_of_memory = (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError))
+    out_of_memory = (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError), CpuOutOfMemory)
     table += [(tuple(network), _network_error), (out_of_memory, _memory_error),
               ((OSError,), _os_error)]
     return table

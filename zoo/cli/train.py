@@ -21,9 +21,10 @@ from ..errors import DeviceError, ZooError, check_device
 from ..loop import RunOptions, RunResult, train
 from ..machine import machine_class, training_precision
 from ..manifest import WeightsRecord, in_checkout, published_records
+from ..paths import writable_dir
 from ..recipes import RECIPES, Recipe, get_recipe
 from ._args import (add_data_dir, device, fraction, non_negative_float, non_negative_int, output_dir, positive_float,
-                    positive_int, seed)
+                    positive_int, seed, threads)
 from ._errors import UsageError
 
 TRAIN_IMAGES = IMAGES_PER_BATCH * len(TRAIN_BATCHES)
@@ -44,7 +45,7 @@ def add_parser(commands) -> None:
     recipe.add_argument("--weight-decay", type=non_negative_float)
     recipe.add_argument("--label-smoothing", type=fraction)
     recipe.add_argument("--seed", type=seed)
-    recipe.add_argument("--threads", type=positive_int)
+    recipe.add_argument("--threads", type=threads)
     recipe.add_argument("--precision", choices=["fp32", "bf16"])
     recipe.add_argument("--cutout", type=non_negative_int, help="side of the Cutout square (0: none)")
     recipe.add_argument("--ema-decay", type=fraction)
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         print(plan.describe(), flush=True)
     data_dir = args.data_dir or default_data_dir()
     if args.download:
-        download_cifar10(data_dir)
+        download_cifar10(writable_dir(data_dir))  # (the folder checked first: a download would fail midway)
     if args.publish or args.check:  # said now, not after the run: published figures are scored on CIFAR-10's own
         load_cifar10_test(data_dir, "--publish" if args.publish else "--check")
     output_dir = args.output_dir or Path("runs") / args.model
