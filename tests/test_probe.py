@@ -510,6 +510,19 @@ def _zoo_process(args: list[str], **options) -> subprocess.CompletedProcess:
                           timeout=300, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, **options)
 
 
+def test_a_malformed_hub_endpoint_in_an_installed_copy_is_one_line(tmp_path):
+    """An installed copy (no checkout weights) with HF_ENDPOINT=notaurl: the HTTP client's own error (httpx2's, not an
+    OSError) was a traceback."""
+    PROBE["environment"] += 1
+    shutil.copytree(REPO / "zoo", tmp_path / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    run = subprocess.run([sys.executable, "-m", "zoo", "predict", str(REPO / "zoo" / "examples" / "0000_cat.png"),
+                          "--model", "lenet"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**os.environ, "HF_ENDPOINT": "notaurl", "ZOO_MIRROR_ENDPOINT": "notaurl",
+                              "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"),
+                              "ZOO_WEIGHTS_DIR": str(tmp_path / "none")})
+    assert_one_clean_line(run.returncode, run.stderr, FAILED, "Cannot get the weights of 'lenet'")
+
+
 def test_a_closed_pipe_ends_quietly():
     """`zoo demo | head -1`: the reader leaves; zoo stops without a traceback (status 141, like a SIGPIPE death)."""
     PROBE["environment"] += 1

@@ -101,8 +101,24 @@ def _hub_download(record: WeightsRecord) -> Path:
     try:
         return Path(hf_hub_download(repo_id=record.repo_id, filename=record.filename, revision=record.revision,
                                     library_name="zoo"))
-    except (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError) as error:
+    except (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError, *transport_errors()) as error:
         raise WeightsUnavailableError(_unavailable_message(record, f"{type(error).__name__}: {error}")) from error
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP client libraries' own error bases (not all of them OSErrors): huggingface_hub speaks through httpx2,
+    httpx or requests, depending on its release; an endpoint like HF_ENDPOINT=notaurl fails in them."""
+    import importlib
+
+    found = []
+    for module, names in (("httpx2", ("HTTPError", "InvalidURL")), ("httpx", ("HTTPError", "InvalidURL")),
+                          ("requests", ("RequestException",))):
+        try:
+            library = importlib.import_module(module)
+        except ImportError:
+            continue
+        found += [getattr(library, name) for name in names if isinstance(getattr(library, name, None), type)]
+    return tuple(found)
 
 
 def mirror_url(record: WeightsRecord) -> str | None:

@@ -7,6 +7,8 @@ raise; only this package parses arguments and sets exit statuses.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 
 from . import annotate, basic, card, evaluate, export, predict, publish, quantize, train
@@ -54,6 +56,8 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     """The ``zoo`` command: failures are one line on stderr (exit 1; usage errors 2), never a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not os.environ.get("HF_HUB_VERBOSITY"):  # its retry warnings would be more lines than zoo's one (opt back in)
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     return run_cli(lambda: _run(argv))
 
 

@@ -80,14 +80,10 @@ def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[Ba
     import socket
     import urllib.error
 
-    network: list[type[BaseException]] = [urllib.error.URLError, socket.timeout, socket.gaierror, ConnectionError,
-                                          TimeoutError]
-    try:
-        import requests
+    from ..weights import transport_errors
 
-        network.append(requests.exceptions.RequestException)
-    except ImportError:
-        pass
+    network: list[type[BaseException]] = [urllib.error.URLError, socket.timeout, socket.gaierror, ConnectionError,
+                                          TimeoutError, *transport_errors()]
     try:
         from huggingface_hub.errors import HfHubHTTPError
 
