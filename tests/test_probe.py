@@ -440,6 +440,20 @@ def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(wor
     assert not (world["root"] / "x7.onnx").exists() and leftovers(world["root"]) == []
 
 
+def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys):
+    if not world["mounted"]:
+        missing("mounting a tmpfs needs root (CI runs as root)")
+    if not _has("matplotlib"):
+        missing("zoo card needs matplotlib: pip install 'cifar10-zoo[plots]'")
+    PROBE["environment"] += 1
+    status, _, err = run_here(["card", "lenet", "--data-dir", str(world["data"]), "--output-dir",
+                               str(world["full"] / "card")], capsys)
+    assert_one_clean_line(status, err, FAILED, "No space left on device")
+    assert leftovers(world["full"]) == []  # the files that fitted are whole (a figure is written at once, or not)
+    assert all(p.read_bytes().endswith(b"IEND\xaeB`\x82") for p in world["full"].rglob("*.png"))
+    shutil.rmtree(world["full"] / "card")
+
+
 def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
     if not world["mounted"]:
         missing("mounting a tmpfs needs root (CI runs as root)")

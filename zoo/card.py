@@ -247,7 +247,7 @@ def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path
             axes.text(j, i, count, ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
     figure.colorbar(image, ax=axes)
     figure.tight_layout()
-    figure.savefig(path, dpi=100, metadata={"Software": None})
+    _save_png(figure, path)
     plt.close(figure)
 
 
@@ -270,8 +270,17 @@ def plot_curves(record: WeightsRecord, path: Path) -> None:
     accuracy_axes.legend(loc="lower right")
     figure.suptitle(f"{record.name}: {record.recipe['command']}")
     figure.tight_layout()
-    figure.savefig(path, dpi=100, metadata={"Software": None})
+    _save_png(figure, path)
     plt.close(figure)
+
+
+def _save_png(figure, path: Path) -> None:
+    """The figure as PNG, written whole or not at all (a full disk leaves no half a figure)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def write_card(name: str, data_dir: str | None = None, folder: Path | None = None) -> Path:

@@ -254,7 +254,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             writer.close()
         if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
             if ranks.is_main:
-                (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+                atomic_write_bytes(options.output_dir / "history.json", _history_json(history))
             shutdown(ranks)
             return RunResult(history, elapsed, data_sha256, here)
 
@@ -268,10 +268,14 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         atomic_write_bytes(weights_path, weights_bytes)
         final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
-        (options.output_dir / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+        atomic_write_bytes(options.output_dir / "history.json", _history_json(history))
         shutdown(ranks)
         return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
                          final.per_class, unrounded)
+
+
+def _history_json(history: list[dict[str, Any]]) -> bytes:
+    return (json.dumps(history, indent=1, allow_nan=False) + "\n").encode("utf-8")  # JSON proper: never a bare NaN
 
 
 def _subsets(options: RunOptions) -> list[int | None]:
