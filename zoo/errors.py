@@ -65,9 +65,11 @@ class DeviceError(ZooError, ValueError):
 
 
 def parse_device(value: str | int | torch.device | None) -> torch.device:
-    """``value`` as a ``torch.device`` (``None``: the CPU; an int, as torch reads it: that CUDA device)."""
+    """``value`` as a ``torch.device`` (``None``: the CPU; an int N: ``cuda:N``, as torch reads it on a CUDA build)."""
     if isinstance(value, bool):  # torch would read True as cuda:1
         raise DeviceError(f"device={value!r} is not a torch device; use 'cpu', 'cuda', 'cuda:1' or 'mps'")
+    if isinstance(value, int):  # the same on every supported torch (2.6 refuses a bare int on a CPU-only build)
+        value = f"cuda:{value}"
     try:
         return torch.device(value if value is not None else "cpu")
     except (RuntimeError, TypeError, ValueError):
