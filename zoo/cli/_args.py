@@ -1,6 +1,6 @@
 """The command line's arguments, defined once: value types that refuse bad input while parsing, and the options
-several commands share. Every path is checked here, before any work (a folder that cannot be written is said in the
-first second, not after an epoch of training)."""
+several commands share. Every path is checked while parsing, by :mod:`zoo.paths`, before any work (a folder that
+cannot be written is said in the first second, not after an epoch of training)."""
 from __future__ import annotations
 
 import argparse
