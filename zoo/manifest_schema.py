@@ -63,21 +63,23 @@ RECORD = {
     "recipe": MAPPING,
     "license": TEXT,
 }
-OPTIONAL = {
+OPTIONAL = {  # checked where present
     "transforms.size": (lambda v: v == CIFAR10_INPUT_SHAPE[-1] and not isinstance(v, bool),
                         f"{CIFAR10_INPUT_SHAPE[-1]} (the models take 32x32 images)"),
     "metrics.cifar10_test_per_class": (lambda v: isinstance(v, dict) and all(FRACTION[0](x) for x in v.values()),
                                        "class names mapped to fractions from 0 to 1"),
     "mirror": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
+    "int8": MAPPING,
+    "onnx": MAPPING,
+}
+WITHIN = {  # required once the entry around them is there (an int8 entry without its calibration's sha256…)
     "mirror.repo": _text(REPO, "a GitHub repository, OWNER/NAME"),
     "mirror.revision": _text(COMMIT, "a full 40-digit commit id"),
-    "int8": MAPPING,
     "int8.calibration": MAPPING,
     "int8.calibration.filename": FILE,
     "int8.calibration.sha256": SHA256_TEXT,
     "int8.calibration.file_size": COUNT,
     "int8.metrics.cifar10_test_top1": FRACTION,
-    "onnx": MAPPING,
     "onnx.opset": COUNT,
     "onnx.cifar10_test_top1": FRACTION,
 }
@@ -96,19 +98,13 @@ def check_record(entry: Any) -> None:
     """Raise :class:`SchemaError` for the first field of ``entry`` (one model's record) the schema refuses."""
     if not isinstance(entry, dict):
         raise SchemaError("(record)", "must be a JSON object")
-    for fields, required in ((RECORD, True), (OPTIONAL, False)):
+    for fields in (RECORD, OPTIONAL, WITHIN):
         for field, (test, says) in fields.items():
             present, value = _lookup(entry, field)
             if not present:
-                parent = _lookup(entry, field.rsplit(".", 1)[0]) if "." in field else (False, None)
-                if required or (isinstance(parent[1], dict) and field in _REQUIRED_WITHIN_PARENT):
+                around = _lookup(entry, field.rsplit(".", 1)[0])[1] if "." in field else None
+                if fields is RECORD or (fields is WITHIN and isinstance(around, dict)):
                     raise SchemaError(field, f"missing (must be {says})")
                 continue
             if not test(value):
                 raise SchemaError(field, f"is {value!r:.80}; must be {says}")
-
-
-# Fields an optional entry must have once the entry is there (an int8 entry without its calibration's sha256…).
-_REQUIRED_WITHIN_PARENT = {"mirror.repo", "mirror.revision", "int8.calibration", "int8.calibration.filename",
-                           "int8.calibration.sha256", "int8.calibration.file_size", "int8.metrics.cifar10_test_top1",
-                           "onnx.opset", "onnx.cifar10_test_top1"}

@@ -60,7 +60,7 @@ def _as_rgb(image):
     return image.convert("RGB")
 
 
-# Pillow modes of more than 8 bits per channel, and the largest value of each (float images are taken as 0..1).
+# Pillow modes of more than 8 bits per channel, and the nominal largest value of each (see to_8_bit for floats).
 _HIGH_BIT_DEPTH = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
 
 

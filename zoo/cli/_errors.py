@@ -66,17 +66,21 @@ def _memory_error(error: BaseException) -> str:
     return "out of memory: use a smaller --batch-size (or --accum-steps), fewer images, or a machine with more memory"
 
 
-class _CpuOutOfMemoryMeta(type):
-    def __instancecheck__(cls, error) -> bool:  # torch reports a failed CPU allocation as a plain RuntimeError
-        return isinstance(error, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(error)
+def _is(*kinds: type[BaseException]) -> Callable[[BaseException], bool]:
+    return lambda error: isinstance(error, kinds)
 
 
-class CpuOutOfMemory(metaclass=_CpuOutOfMemoryMeta):
-    """Matches torch's RuntimeError for a CPU allocation that failed (it has no class of its own)."""
+def _out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    kinds = (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError))
+    # torch reports a failed CPU allocation as a plain RuntimeError (it has no class of its own)
+    return isinstance(error, kinds) or (isinstance(error, RuntimeError)
+                                        and "DefaultCPUAllocator: can't allocate memory" in str(error))
 
 
-def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[BaseException], str]]]:
-    """Exception classes (most specific first) and how each becomes one line. Optional libraries join if present."""
+def _failure_table() -> list[tuple[Callable[[BaseException], bool], Callable[[BaseException], str]]]:
+    """Which failures (most specific first) become which one line. Optional libraries join if present."""
     import socket
     import urllib.error
 
@@ -90,26 +94,22 @@ def _failure_table() -> list[tuple[tuple[type[BaseException], ...], Callable[[Ba
         network.append(HfHubHTTPError)
     except ImportError:
         pass
-    table: list = [((ZooError,), str)]
+    table: list = [(_is(ZooError), str)]
     try:
         from PIL import Image
 
-        table.append(((Image.DecompressionBombError,), lambda e: f"{e} (an image this large is refused as a possible "
-                                                                  "decompression bomb: resize it first)"))
+        table.append((_is(Image.DecompressionBombError), lambda e: f"{e} (an image this large is refused as a "
+                                                                    "possible decompression bomb: resize it first)"))
     except ImportError:
         pass
-    import torch
-
-    out_of_memory = (MemoryError, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError), CpuOutOfMemory)
-    table += [(tuple(network), _network_error), (out_of_memory, _memory_error),
-              ((OSError,), _os_error)]
+    table += [(_is(*network), _network_error), (_out_of_memory, _memory_error), (_is(OSError), _os_error)]
     return table
 
 
 def explain(error: BaseException) -> str | None:
     """The one line for ``error``, or ``None`` if it is not a failure zoo can explain (then it is a bug)."""
-    for kinds, describe in _failure_table():
-        if isinstance(error, kinds):
+    for matches, describe in _failure_table():
+        if matches(error):
             return describe(error)
     return None
 

@@ -8,14 +8,18 @@ from ..errors import InputError, InputTypeError
 CIFAR10_INPUT_SHAPE = (3, 32, 32)
 
 
+def _preset(model_name: str) -> str:
+    """The call that preprocesses PIL images for ``model_name`` (only for messages: not on the forward path)."""
+    from . import ARCHITECTURES  # (here: the registry imports this module)
+
+    name = f"'{model_name}'" if model_name in ARCHITECTURES else "NAME"
+    return f"zoo.get_weights({name}).transforms_preset()"
+
+
 def check_cifar_input(x, model_name: str, like: torch.Tensor | None = None) -> None:
     """Raise an :class:`InputError` (a ``ValueError``) that says what ``model_name`` expects unless ``x`` is a float
     tensor ``(N, 3, 32, 32)`` — of ``like``'s dtype (outside autocast) and on its device, when ``like`` (a parameter
     of the model) is given; an :class:`InputTypeError` (a ``TypeError``) unless it is a tensor at all."""
-    from . import ARCHITECTURES  # (here: the registry imports this module)
-
-    preset = (f"zoo.get_weights('{model_name}').transforms_preset()" if model_name in ARCHITECTURES
-              else "zoo.get_weights(NAME).transforms_preset()")
     if not isinstance(x, torch.Tensor):
         hint = " (torch.from_numpy(x) makes one from a numpy array)" if type(x).__module__ == "numpy" else ""
         raise InputTypeError(f"{model_name} expects a torch.Tensor (N, 3, 32, 32), got {type(x).__name__}{hint}")
@@ -23,12 +27,12 @@ def check_cifar_input(x, model_name: str, like: torch.Tensor | None = None) -> N
         hint = " Add a batch dimension with x.unsqueeze(0)." if tuple(x.shape) == CIFAR10_INPUT_SHAPE else ""
         raise InputError(
             f"{model_name} expects a batch of RGB 32x32 images shaped (N, 3, 32, 32), got {tuple(x.shape)}.{hint} "
-            f"Resize and normalise PIL images with {preset}."
+            f"Resize and normalise PIL images with {_preset(model_name)}."
         )
     if not x.is_floating_point():
         raise InputError(
             f"{model_name} expects normalised float images, got a {x.dtype} tensor (raw pixels?). Scale to [0, 1] and "
-            f"normalise with the CIFAR-10 mean and std: {preset} does it for PIL images, "
+            f"normalise with the CIFAR-10 mean and std: {_preset(model_name)} does it for PIL images, "
             f"and (x.float() / 255 - mean) / std for tensors (zoo.data.normalize)."
         )
     if like is None:
