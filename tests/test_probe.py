@@ -138,9 +138,9 @@ VALUES = [
     (["train", "lenet", "--weights-dtype", "int8"], "invalid choice: 'int8'"),
     (["train", "lenet", "--device", "tpu"], "is not a torch device"),
     (["train", "lenet", "--device", "cuda:99"], "no such device"),
-    (["train", "lenet", "--accum-steps", "3"], "must divide the batch size"),
+    (["train", "lenet", "--accum-steps", "0"], "--accum-steps: must be a whole number >= 1"),
     (["train", "lenet", "--holdout", "50000"], "--holdout 50000 is more than"),
-    (["train", "lenet", "--test-subset", "10001"], "--test-subset 10001 is more than"),
+    (["train", "lenet", "--holdout", "49872"], "--holdout 49872 is more than"),  # leaves less than one batch
     (["train", "lenet", "--stop-after", "999"], "past the recipe's last epoch"),
     (["train", "lenet", "--check-epochs", "1"], "--check-epochs goes with --check"),
     (["train", "lenet", "--check", "--lr", "0.5"], "drop the recipe overrides"),
@@ -199,8 +199,8 @@ PATHS = [
 
 @pytest.mark.parametrize("argv, fragment", PATHS, ids=[" ".join(a) for a, _ in PATHS])
 def test_paths(argv, fragment, world, capsys):
-    if "{ro}" in " ".join(argv) and not world["mounted"]:
-        missing("mounting a tmpfs needs root (CI runs as root)")
+    if "{ro}" in " ".join(argv):
+        need_mounts(world)
     PROBE["paths given to the command line"] += 1
     before = sorted(world["root"].rglob("*"))
     argv = [a.format(**world) for a in argv]
@@ -401,8 +401,7 @@ API = [
 def test_api(case, call, kind, fragment):
     PROBE["Python API"] += 1
     if "calibration" in case or "quantize" in case:
-        if not _has("torchao"):
-            missing("zoo.quantize needs torchao: pip install 'cifar10-zoo[int8]'")
+        need_extra("torchao")
     with pytest.raises(ZooError) as raised:
         call()
     assert isinstance(raised.value, kind) and "\n" not in str(raised.value)
@@ -415,14 +414,28 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+EXTRAS = {"torchao": ("zoo.quantize", "int8"), "onnxscript": ("zoo export", "onnx"), "matplotlib": ("zoo card", "plots")}
+
+
+def need_extra(module: str) -> None:
+    """Skip (fail in CI) unless the extra that brings ``module`` is installed."""
+    if not _has(module):
+        user, extra = EXTRAS[module]
+        missing(f"{user} needs {module}: pip install 'cifar10-zoo[{extra}]'")
+
+
+def need_mounts(world) -> None:
+    """Skip (fail in CI) unless the read-only and the full tmpfs are mounted."""
+    if not world["mounted"]:
+        missing("mounting a tmpfs needs root (CI runs as root)")
+
+
 # ---- class 7: the environment: full disk, closed output, another run, a killed run, no network -----------------
 
 
 def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsys):
-    if not world["mounted"]:
-        missing("mounting a tmpfs needs root (CI runs as root)")
-    if not _has("onnxscript"):
-        missing("zoo export needs the onnx extra: pip install 'cifar10-zoo[onnx]'")
+    need_mounts(world)
+    need_extra("onnxscript")
     PROBE["environment"] += 1
     status, _, err = run_here(["export", "lenet", "--output", str(world["full"] / "lenet.onnx")], capsys)
     assert_one_clean_line(status, err, FAILED, "No space left on device (ENOSPC); the disk is full")
@@ -432,8 +445,7 @@ def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsy
 def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(world, capsys):
     """torch's dynamo exporter writes opset 18 when asked for 7 (it logs that and a traceback): zoo checks the file's
     own opset and refuses it, instead of writing 18 labelled 7."""
-    if not _has("onnxscript"):
-        missing("zoo export needs the onnx extra: pip install 'cifar10-zoo[onnx]'")
+    need_extra("onnxscript")
     PROBE["files and data sets"] += 1
     status, _, err = run_here(["export", "lenet", "--opset", "7", "--output", str(world["root"] / "x7.onnx")], capsys)
     assert_one_clean_line(status, err, FAILED, "wrote opset 18, not the opset 7 asked for")
@@ -441,10 +453,8 @@ def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(wor
 
 
 def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys):
-    if not world["mounted"]:
-        missing("mounting a tmpfs needs root (CI runs as root)")
-    if not _has("matplotlib"):
-        missing("zoo card needs matplotlib: pip install 'cifar10-zoo[plots]'")
+    need_mounts(world)
+    need_extra("matplotlib")
     PROBE["environment"] += 1
     status, _, err = run_here(["card", "lenet", "--data-dir", str(world["data"]), "--output-dir",
                                str(world["full"] / "card")], capsys)
@@ -455,8 +465,7 @@ def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys)
 
 
 def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
-    if not world["mounted"]:
-        missing("mounting a tmpfs needs root (CI runs as root)")
+    need_mounts(world)
     PROBE["environment"] += 1
     run = world["full"] / "run"
     status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
