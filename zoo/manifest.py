@@ -92,6 +92,15 @@ class WeightsRecord:
 
 def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, WeightsRecord]:
     """Parse a manifest file into records keyed by model name; :class:`ManifestError` if it is damaged."""
+    return _read_document(path)[0]
+
+
+def read_datasets(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, dict[str, Any]]:
+    """The manifest's ``datasets``: data that zoo generates and scores on (the regenerated CIFAR-10-C), by key."""
+    return _read_document(path)[1]
+
+
+def _read_document(path: str | os.PathLike) -> tuple[dict[str, WeightsRecord], dict[str, dict[str, Any]]]:
     fix = (f"Restore it (`git checkout -- {MANIFEST_NAME}` in a checkout) or reinstall zoo; the published copy is "
            "the one in the repository")
     try:
@@ -114,13 +123,23 @@ def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, Weigh
         except SchemaError as error:
             raise ManifestError(f"the weights manifest {path} has a bad field, models.{name}.{error}. {fix}.") from None
         records[name] = WeightsRecord.from_dict(name, entry)
-    return records
+    datasets = document.get("datasets", {})
+    if not isinstance(datasets, dict) or not all(isinstance(v, dict) for v in datasets.values()):
+        raise ManifestError(f"the weights manifest {path} has a bad \"datasets\" entry (must map keys to JSON objects). "
+                            f"{fix}.")
+    return records, datasets
 
 
 @lru_cache(maxsize=None)
 def published_records() -> dict[str, WeightsRecord]:
     """The records shipped with this package (parsed once)."""
     return read_manifest(PACKAGE_MANIFEST)
+
+
+@lru_cache(maxsize=None)
+def published_datasets() -> dict[str, dict[str, Any]]:
+    """The ``datasets`` shipped with this package's manifest (parsed once)."""
+    return read_datasets(PACKAGE_MANIFEST)
 
 
 def in_checkout(root: Path = CHECKOUT_ROOT) -> bool:
@@ -136,24 +155,33 @@ def manifest_paths(root: Path = CHECKOUT_ROOT) -> list[Path]:
     return paths
 
 
-def render_manifest(records: dict[str, WeightsRecord]) -> str:
-    document = {"format_version": FORMAT_VERSION, "models": {n: records[n].to_dict() for n in sorted(records)}}
+def render_manifest(records: dict[str, WeightsRecord], datasets: dict[str, dict[str, Any]] | None = None) -> str:
+    document: dict[str, Any] = {"format_version": FORMAT_VERSION,
+                                "models": {n: records[n].to_dict() for n in sorted(records)}}
+    if datasets:
+        document["datasets"] = {k: datasets[k] for k in sorted(datasets)}
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
-def write_record(record: WeightsRecord, paths: list[Path] | None = None) -> None:
-    """Add or replace ``record`` in every manifest copy, atomically (temp file + rename)."""
+def write_record(record: WeightsRecord | None = None, paths: list[Path] | None = None, *,
+                 dataset: tuple[str, dict[str, Any]] | None = None) -> None:
+    """Add or replace ``record`` (and/or one ``(key, entry)`` of ``datasets``) in every manifest copy, atomically
+    (temp file + rename)."""
     from filelock import FileLock
 
     paths = paths or manifest_paths()
     # read, change, write under one lock: two publishing runs at once must not lose each other's record
     with FileLock(str(paths[0].with_name(f".{paths[0].name}.lock"))):
-        records = read_manifest(paths[0]) if paths[0].is_file() else {}
-        records[record.name] = record
-        text = render_manifest(records)
+        records, datasets = _read_document(paths[0]) if paths[0].is_file() else ({}, {})
+        if record is not None:
+            records[record.name] = record
+        if dataset is not None:
+            datasets[dataset[0]] = dataset[1]
+        text = render_manifest(records, datasets)
         for path in paths:
             atomic_write_bytes(path, text.encode("utf-8"))
     published_records.cache_clear()
+    published_datasets.cache_clear()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

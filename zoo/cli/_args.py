@@ -44,6 +44,28 @@ non_negative_float = _bounded(float, 0)
 fraction = _bounded(float, 0, 1)
 
 
+def corruption_names(text: str) -> list[str]:
+    """argparse type: ``all`` or comma-separated names of CIFAR-10-C corruptions."""
+    from ..corruptions import CORRUPTIONS
+
+    if text == "all":
+        return list(CORRUPTIONS)
+    names = [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in CORRUPTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown corruption {', '.join(map(repr, unknown or [text]))}; choose from "
+                                         f"{', '.join(CORRUPTIONS)} (comma-separated) or all")
+    return list(dict.fromkeys(names))
+
+
+def severity(text: str) -> int:
+    """argparse type: a CIFAR-10-C severity, 1 to 5."""
+    value = _number(text, int)
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"severity {text} is out of range: CIFAR-10-C has severities 1 to 5")
+    return value
+
+
 def threads(text: str) -> int:
     """argparse type: a thread count from 1 to this machine's cores (more would only oversubscribe them; 100,000
     OpenMP threads would exhaust the process before training)."""

@@ -1,0 +1,96 @@
+"""The figures beyond clean top-1 in each record: CIFAR-10-C-style corruption accuracy and calibration, for the
+float and the int8 model (``zoo evaluate NAME --corruptions --calibration [--int8] [--publish]``)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import torch
+
+from .api import get_model, get_weights
+from .calibration import calibration_report
+from .data import Split
+from .manifest import WeightsRecord, write_record
+from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry, predict_uint8, hwc, \
+    score_corruptions, score_subset
+
+CORRUPTIONS_KEY = "cifar10_c"
+CALIBRATION_KEY = "calibration"
+RUNTIMES = ("float", "int8")
+PUBLISH_COMMAND = "python -m zoo.evaluate {name} --corruptions --calibration --publish"
+
+LogitsOf = Callable[[torch.Tensor], torch.Tensor]
+
+
+def float_runtime(name: str, checkpoint=None) -> LogitsOf:
+    """The fp32 model (published weights, or ``checkpoint``) in channels-last memory format: the fastest fp32 path
+    here, and the one the recorded corruption and calibration figures use."""
+    model = get_model(name, pretrained=checkpoint is None, weights=checkpoint).eval()
+    model = model.to(memory_format=torch.channels_last)
+
+    def logits_of(x: torch.Tensor) -> torch.Tensor:
+        return model(x.contiguous(memory_format=torch.channels_last)).float()
+
+    return logits_of
+
+
+def int8_runtime(name: str) -> LogitsOf:
+    """The published int8 model (float weights + calibration file, both sha256-verified), compiled."""
+    from .int8 import quantized_model
+
+    model = quantized_model(name)
+    return lambda x: model(x).float()
+
+
+def runtime(name: str, which: str, checkpoint=None) -> LogitsOf:
+    return int8_runtime(name) if which == "int8" else float_runtime(name, checkpoint)
+
+
+def test_logits(logits_of: LogitsOf, test: Split, batch_size: int = 500) -> torch.Tensor:
+    """Float logits of every test image, in order."""
+    images = hwc(test)
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            out.append(_logits_uint8(logits_of, images[start:start + batch_size]))
+    return torch.cat(out)
+
+
+def _logits_uint8(logits_of: LogitsOf, images) -> torch.Tensor:
+    from .data import normalize
+
+    batch = torch.from_numpy(images).permute(0, 3, 1, 2)
+    return torch.as_tensor(logits_of(normalize(batch, channels_last=False))).float()
+
+
+def calibration_figures(logits_of: LogitsOf, test: Split) -> dict:
+    return calibration_report(test_logits(logits_of, test), test.labels)
+
+
+def publish(name: str, test: Split, progress: Callable[[str], None] | None = None,
+            advance: Callable[[], None] | None = None) -> WeightsRecord:
+    """Score float and int8 ``name`` on all 75 corruptions and for calibration, and write the figures, the CI subset's
+    counts and the regenerated arrays' sha256 into the manifest (a clone's)."""
+    from .machine import machine_class
+
+    corruptions, calibrations = {}, {}
+    for which in RUNTIMES:
+        logits_of = runtime(name, which)
+        corruptions[which] = score_corruptions(logits_of, test, progress=progress, advance=advance)
+        corruptions[which]["subset_correct"] = score_subset(logits_of, test)
+        calibrations[which] = calibration_figures(logits_of, test)
+    provenance = {"machine_class": machine_class().to_dict(), "torch": torch.__version__,
+                  "command": PUBLISH_COMMAND.format(name=name)}
+    record = get_weights(name)
+    extra = {**record.extra,
+             CORRUPTIONS_KEY: {"data": DATASET_KEY, "label": LABEL, **corruptions, **provenance,
+                               "float_path": "fp32, channels-last, batches of 500",
+                               "reference": ROBUSTBENCH_STANDARD},
+             CALIBRATION_KEY: {**calibrations, **provenance}}
+    updated = dataclasses.replace(record, extra=extra)
+    write_record(updated, dataset=(DATASET_KEY, dataset_entry(test)))
+    return updated
+
+
+__all__ = ["CALIBRATION_KEY", "CORRUPTIONS_KEY", "RUNTIMES", "calibration_figures", "float_runtime", "int8_runtime",
+           "predict_uint8", "publish", "runtime", "test_logits"]
