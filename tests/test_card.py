@@ -5,6 +5,7 @@ import pytest
 
 from zoo.api import get_model
 from zoo.card import CONFUSION_PNG, CURVES_PNG, render_card, write_card
+from zoo.card_beyond import RELIABILITY_PNG, has_figures
 from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS
 
@@ -33,8 +34,14 @@ def test_card_is_what_the_generator_writes_today(name, published, test_split):
                                                      if k == "cifar10_test_top1_flip_tta"]
     assert record.sha256 in card and f"`{record.recipe['command']}`" in card
     assert f'hf_hub_download("{record.repo_id}", "{record.filename}")' in card
-    for figure in (CONFUSION_PNG, CURVES_PNG):
+    figures = (CONFUSION_PNG, CURVES_PNG) + ((RELIABILITY_PNG,) if has_figures(record) else ())
+    for figure in figures:
         assert (CHECKOUT_WEIGHTS / name / figure).read_bytes().startswith(b"\x89PNG")
+    if has_figures(record):  # the section's headline figures are the record's
+        corruptions, calibration = record.extra["cifar10_c"], record.extra["calibration"]
+        assert f"**{corruptions['float']['mean']:.2%}** float, **{corruptions['int8']['mean']:.2%}** int8" in card
+        assert f"**Temperature {calibration['float']['temperature']}**" in card
+        assert f"![Reliability diagram]({RELIABILITY_PNG})" in card
 
 
 def test_card_command_writes_card_and_figures(published, data_dir, tmp_path):
@@ -44,6 +51,6 @@ def test_card_command_writes_card_and_figures(published, data_dir, tmp_path):
     name = sorted(published)[0]
     card = write_card(name, str(data_dir), tmp_path)
     assert card.read_text(encoding="utf-8") == (CHECKOUT_WEIGHTS / name / "README.md").read_text(encoding="utf-8")
-    for figure in (CONFUSION_PNG, CURVES_PNG):
+    for figure in (CONFUSION_PNG, CURVES_PNG) + ((RELIABILITY_PNG,) if has_figures(published[name]) else ()):
         with Image.open(tmp_path / figure) as image:
             assert image.format == "PNG" and image.width >= 600

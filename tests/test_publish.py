@@ -11,6 +11,7 @@ import pytest
 
 from conftest import GITHUB_REPO, REPO, run_python, run_zoo
 from loopback_hub import LoopbackHub
+from zoo.card_beyond import has_figures
 
 TOKEN = "hf_loopback_write_token"
 SMALL = ["cifar_quick", "lenet"]  # the round trip moves these two (VGG-16's 30 MB adds time, not coverage)
@@ -71,8 +72,9 @@ def test_publish_round_trip_pins_the_commit_and_loads_it_verified(checkout, empt
         assert f"{name}: {repo_id}@{head}" in run.stdout
         files = repo.commits[head].files
         assert files[record.filename] == (REPO / "weights" / name / record.filename).read_bytes()
+        figures = {"reliability.png"} if has_figures(record) else set()  # once a record has calibration figures
         assert set(files) == {".gitattributes", record.filename, "README.md", "confusion_matrix.png",
-                              "training_curves.png", "int8_calibration.safetensors"}
+                              "training_curves.png", "int8_calibration.safetensors", *figures}
         card = (checkout / "weights" / name / "README.md").read_bytes()
         assert files["README.md"] == card and f'hf_hub_download("{repo_id}", '.encode() in card
         assert repo.commits[head].parent == next(oid for oid, c in repo.commits.items() if c.parent is None)  # 1 commit

@@ -138,6 +138,10 @@ def test_readme_model_table_gives_the_manifest_figures_and_commands(published):
         int8, onnx = record.extra["int8"]["metrics"]["cifar10_test_top1"], record.extra["onnx"]["cifar10_test_top1"]
         assert f"| {100 * int8:.2f} % ({100 * (int8 - record.top1):+.2f}) |" in deployed, deployed
         assert f"| {100 * onnx:.2f} % ({100 * (onnx - record.top1):+.2f}) |" in deployed, deployed
+        # Beyond the clean test set: the corruption mean (float / int8) and the ECE before -> after the temperature.
+        corruptions, calibration = record.extra["cifar10_c"], record.extra["calibration"]["float"]
+        assert f"| {100 * corruptions['float']['mean']:.2f} / {100 * corruptions['int8']['mean']:.2f} % |" in row, row
+        assert f"| {100 * calibration['before']['ece']:.2f} → {100 * calibration['after']['ece']:.2f} % |" in row, row
 
 
 @pytest.mark.xfail(strict=True, reason="the records still name placeholder repos (org/…) at the movable tag v1: "

@@ -93,7 +93,9 @@ def _docstring(name: str, summary: str) -> str:
     else:
         weights = ("No published weights yet: ``pretrained=True`` raises a ValueError." if record is None else
                    f"Published weights: {record.top1:.2%} top-1 on all 10,000 CIFAR-10 test images (final epoch), "
-                   f"{record.num_params:,} parameters, sha256 {record.sha256[:12]}…")
+                   f"{record.num_params:,} parameters, sha256 {record.sha256[:12]}…"
+                   + (f"; calibrated probabilities: ``(model(x) / {record.temperature}).softmax(1)``"
+                      if record.temperature != 1.0 else ""))
     return f"""{summary}
 
     Input: float tensor (N, 3, 32, 32), RGB scaled to [0, 1] then normalised with the CIFAR-10 training-set

@@ -10,12 +10,10 @@ import torch
 from .api import get_model, get_weights
 from .calibration import calibration_report
 from .data import Split
-from .manifest import WeightsRecord, write_record
-from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry, predict_uint8, hwc, \
+from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord, write_record
+from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry, hwc, logits_uint8, \
     score_corruptions, score_subset
 
-CORRUPTIONS_KEY = "cifar10_c"
-CALIBRATION_KEY = "calibration"
 RUNTIMES = ("float", "int8")
 PUBLISH_COMMAND = "python -m zoo.evaluate {name} --corruptions --calibration --publish"
 
@@ -46,25 +44,13 @@ def runtime(name: str, which: str, checkpoint=None) -> LogitsOf:
     return int8_runtime(name) if which == "int8" else float_runtime(name, checkpoint)
 
 
-def test_logits(logits_of: LogitsOf, test: Split, batch_size: int = 500) -> torch.Tensor:
+def logits_on_test_set(logits_of: LogitsOf, test: Split) -> torch.Tensor:
     """Float logits of every test image, in order."""
-    images = hwc(test)
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
-            out.append(_logits_uint8(logits_of, images[start:start + batch_size]))
-    return torch.cat(out)
-
-
-def _logits_uint8(logits_of: LogitsOf, images) -> torch.Tensor:
-    from .data import normalize
-
-    batch = torch.from_numpy(images).permute(0, 3, 1, 2)
-    return torch.as_tensor(logits_of(normalize(batch, channels_last=False))).float()
+    return logits_uint8(logits_of, hwc(test))
 
 
 def calibration_figures(logits_of: LogitsOf, test: Split) -> dict:
-    return calibration_report(test_logits(logits_of, test), test.labels)
+    return calibration_report(logits_on_test_set(logits_of, test), test.labels)
 
 
 def publish(name: str, test: Split, progress: Callable[[str], None] | None = None,
@@ -90,7 +76,3 @@ def publish(name: str, test: Split, progress: Callable[[str], None] | None = Non
     updated = dataclasses.replace(record, extra=extra)
     write_record(updated, dataset=(DATASET_KEY, dataset_entry(test)))
     return updated
-
-
-__all__ = ["CALIBRATION_KEY", "CORRUPTIONS_KEY", "RUNTIMES", "calibration_figures", "float_runtime", "int8_runtime",
-           "predict_uint8", "publish", "runtime", "test_logits"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from .api import get_model, get_weights
+from .card_beyond import RELIABILITY_PNG, has_figures, plot_reliability, section
 from .data import load_cifar10_test
 from .errors import DISTRIBUTION
 from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
@@ -96,7 +97,7 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 ![Confusion matrix]({CONFUSION_PNG})
 
 ![Training curves]({CURVES_PNG})
-
+{section(record)}
 ## Training
 
 `{record.recipe["command"]}` regenerates this file bit for bit on the machine class it was made on
@@ -291,6 +292,8 @@ def write_card(name: str, data_dir: str | None = None, folder: Path | None = Non
     folder.mkdir(parents=True, exist_ok=True)
     plot_confusion(record, confusion, folder / CONFUSION_PNG)
     plot_curves(record, folder / CURVES_PNG)
+    if has_figures(record):
+        plot_reliability(record, folder / RELIABILITY_PNG)
     atomic_write_bytes(folder / "README.md", render_card(record).encode("utf-8"))
     return folder / "README.md"
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -189,6 +190,7 @@ FROST_TEXTURES = 6
 FROST_SIZE = 160  # about the original's photographs after their 0.2x resize
 
 
+@lru_cache(maxsize=1)
 def frost_textures() -> np.ndarray:
     """Six procedural frost textures, uint8 (6, 160, 160, 3): ice needles (short bright strokes grown from seeds),
     hazed, bluish white. Deterministic; stands in for the release's frost photographs."""

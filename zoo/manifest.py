@@ -23,6 +23,8 @@ MANIFEST_NAME = "weights_manifest.json"
 PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT_VERSION = 1
+CORRUPTIONS_KEY = "cifar10_c"  # a record's CIFAR-10-C-style figures (zoo.beyond_clean)
+CALIBRATION_KEY = "calibration"  # a record's calibration figures and published temperature
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class WeightsRecord:
     def top1(self) -> float:
         """Top-1 accuracy (fraction) on all 10,000 CIFAR-10 test images, final epoch."""
         return float(self.metrics["cifar10_test_top1"])
+
+    @property
+    def temperature(self) -> float:
+        """The published temperature of the float model (divide the logits by it before the softmax for calibrated
+        probabilities); 1.0 where none was measured."""
+        return float(self.extra.get(CALIBRATION_KEY, {}).get("float", {}).get("temperature", 1.0))
 
     @property
     def mean(self) -> tuple[float, float, float]:

@@ -71,6 +71,8 @@ OPTIONAL = {  # checked where present
     "mirror": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
     "int8": MAPPING,
     "onnx": MAPPING,
+    "cifar10_c": MAPPING,
+    "calibration": MAPPING,
 }
 WITHIN = {  # required once the entry around them is there (an int8 entry without its calibration's sha256…)
     "mirror.repo": _text(REPO, "a GitHub repository, OWNER/NAME"),
@@ -80,6 +82,11 @@ WITHIN = {  # required once the entry around them is there (an int8 entry withou
     "int8.calibration.sha256": SHA256_TEXT,
     "int8.calibration.file_size": COUNT,
     "int8.metrics.cifar10_test_top1": FRACTION,
+    "cifar10_c.float": MAPPING,
+    "cifar10_c.float.mean": FRACTION,
+    "calibration.float": MAPPING,
+    # zoo predict divides the logits by it: 0, a negative number or a string must not reach it
+    "calibration.float.temperature": (lambda v: _is_number(v) and 0 < v, "a number > 0 (the published temperature)"),
     "onnx.opset": COUNT,
     "onnx.cifar10_test_top1": FRACTION,
 }

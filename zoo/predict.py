@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ZooError
+from .errors import InputError, ZooError
 
 
 class ImageError(ZooError, ValueError):
@@ -82,12 +82,16 @@ def to_8_bit(image):
     return Image.fromarray(np.clip(np.rint(pixels / top * 255), 0, 255).astype(np.uint8), mode="L")
 
 
-def predict(model: torch.nn.Module, images: list, preprocess, categories: tuple[str, ...], topk: int = 3) -> list[list[tuple[str, float]]]:
-    """Top-``topk`` (label, probability) for each PIL image, computed in one batch."""
+def predict(model: torch.nn.Module, images: list, preprocess, categories: tuple[str, ...], topk: int = 3,
+            temperature: float = 1.0) -> list[list[tuple[str, float]]]:
+    """Top-``topk`` (label, probability) for each PIL image, computed in one batch; the probabilities are
+    ``softmax(logits / temperature)`` (a published model's temperature: ``zoo.get_weights(NAME).temperature``)."""
+    if not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and 0 < temperature < float("inf")):
+        raise InputError(f"temperature must be a number > 0, not {temperature!r}")
     if not images:
         return []
     batch = torch.stack([preprocess(image) for image in images]).to(next(model.parameters()).device)
     with torch.inference_mode():
-        probabilities = model(batch).softmax(1)
+        probabilities = (model(batch).float() / temperature).softmax(1)
     values, indices = probabilities.topk(min(topk, len(categories)), dim=1)
     return [[(categories[i], float(p)) for p, i in zip(row_p, row_i)] for row_p, row_i in zip(values.tolist(), indices.tolist())]

@@ -61,8 +61,11 @@ def corrupted(name: str, severity: int, test: Split, progress: Callable[[str], N
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / f".{name}-{severity}.lock")):  # two scoring runs make each array once
         if path.is_file():
-            array = np.load(path, allow_pickle=False)
-            if array.shape == (len(test), 32, 32, 3) and array.dtype == np.uint8:
+            try:
+                array = np.load(path, allow_pickle=False)
+            except (ValueError, OSError, EOFError):  # damaged (cut short, overwritten): made again below
+                array = None
+            if array is not None and array.shape == (len(test), 32, 32, 3) and array.dtype == np.uint8:
                 return array
         if progress:
             progress(f"generating {name} severity {severity} for {len(test):,} images (cached in {folder})")
@@ -84,15 +87,21 @@ def sha256_array(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def predict_uint8(logits_of: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray,
-                  batch_size: int = 500) -> torch.Tensor:
-    """Predicted classes of uint8 NHWC pictures, normalised as the models were trained (float NCHW, contiguous)."""
-    predicted = []
+def logits_uint8(logits_of: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray,
+                 batch_size: int = 500) -> torch.Tensor:
+    """Float logits of uint8 NHWC pictures, normalised as the models were trained (float NCHW, contiguous), in
+    batches of ``batch_size`` (one shape for a compiled model: 10,000 and 500 are multiples of 500)."""
+    out = []
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
             batch = torch.from_numpy(images[start:start + batch_size]).permute(0, 3, 1, 2)
-            predicted.append(torch.as_tensor(logits_of(normalize(batch, channels_last=False))).argmax(1))
-    return torch.cat(predicted)
+            out.append(torch.as_tensor(logits_of(normalize(batch, channels_last=False))).float())
+    return torch.cat(out)
+
+
+def predict_uint8(logits_of: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray) -> torch.Tensor:
+    """Predicted class of each uint8 NHWC picture."""
+    return logits_uint8(logits_of, images).argmax(1)
 
 
 def correct(logits_of: Callable[[torch.Tensor], torch.Tensor], images: np.ndarray, labels: torch.Tensor) -> int:

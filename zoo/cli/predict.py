@@ -1,7 +1,9 @@
 """zoo predict — classify your own pictures: ``zoo predict IMAGE [IMAGE ...] --model NAME [--topk K] [--json]``.
 
 Each file that cannot be read gets its own error line; the others are still classified (exit status 1 if any
-failed)."""
+failed). The probabilities are calibrated: the published weights' logits are divided by the temperature measured
+for them (see the model card) before the softmax; --uncalibrated shows the plain softmax. A --checkpoint of your
+own has no measured temperature: its probabilities are the plain softmax."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +26,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--model", required=True, choices=sorted(ARCHITECTURES))
     parser.add_argument("--topk", type=positive_int, default=3, help="classes to show per image (default 3, at most 10)")
     add_checkpoint(parser, "classify with")
+    parser.add_argument("--uncalibrated", action="store_true",
+                        help="the plain softmax, without the published temperature")
     add_json(parser, '[{"file": ..., "top": [{"label": ..., "prob": ...}]}]')
     parser.set_defaults(run=run)
 
@@ -39,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
         except ImageError as error:
             failures += 1
             print(f"error: {error}", file=sys.stderr)
+    temperature = 1.0 if args.uncalibrated or args.checkpoint is not None else record.temperature
     results = [Prediction(f, top) for f, top in
-               zip(files, predict(model, loaded, record.transforms_preset(), record.categories, args.topk))]
+               zip(files, predict(model, loaded, record.transforms_preset(), record.categories, args.topk, temperature))]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
