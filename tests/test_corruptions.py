@@ -153,6 +153,9 @@ def test_damaged_cache_file_is_made_again(scipy, test_split, tmp_path, monkeypat
     assert np.array_equal(corrupted("contrast", 2, small), first)
     assert np.array_equal(first, corrupt(hwc(small), "contrast", 2))
     assert not list(tmp_path.rglob("*.tmp"))
+    # other pictures of the same size (another --data-dir) get their own arrays, not these from the cache
+    others = Split(test_split.images[20:40], test_split.labels[20:40])
+    assert np.array_equal(corrupted("contrast", 2, others), corrupt(hwc(others), "contrast", 2))
 
 
 @pytest.mark.parametrize("args, says", [

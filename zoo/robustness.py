@@ -3,7 +3,7 @@
 The arrays have the release's layout: one uint8 array ``(50000, 32, 32, 3)`` per corruption, severities 1-5 one
 after the other, 10,000 test images each in the test set's order. Made once and cached in
 ``$ZOO_CACHE_DIR/cifar10-c`` (default ``~/.cache/zoo/cifar10-c``), under a key of the generator and library
-versions that decide their bytes; each is written whole or not at all.
+versions and the pictures that decide their bytes; each is written whole or not at all.
 """
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "cifar10-c"
 
 
-def _versions_key() -> str:
-    return hashlib.sha256(json.dumps(generator_info(), sort_keys=True).encode()).hexdigest()[:12]
+def _cache_key(test: Split) -> str:
+    """What decides an array's bytes: the generator, its libraries, and the pictures it corrupts (another --data-dir
+    must not be served the arrays of CIFAR-10's test set)."""
+    identity = json.dumps({**generator_info(), "pictures": test.sha256()}, sort_keys=True)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def hwc(split: Split) -> np.ndarray:
@@ -56,7 +59,7 @@ def corrupted(name: str, severity: int, test: Split, progress: Callable[[str], N
     from .manifest import atomic_write_bytes
 
     check_corruption(name, severity)
-    folder = cache_dir() / _versions_key()
+    folder = cache_dir() / _cache_key(test)
     path = folder / f"{name}-{severity}.npy"
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / f".{name}-{severity}.lock")):  # two scoring runs make each array once
