@@ -60,8 +60,11 @@ def section(record: WeightsRecord) -> str:
 
 The 15 corruptions × 5 severities of CIFAR-10-C (Hendrycks & Dietterich, 2019) applied to the 10,000 test
 images, regenerated deterministically by `zoo.corruptions` with the CIFAR severities of the original
-`make_cifar_c.py` (what differs from the released files, frost above all, is listed in the README); the sha256 of
-every generated array is in `weights_manifest.json` under `datasets.{corruptions['data']}`. Mean of the 75
+`make_cifar_c.py` (per-picture seeds; `zoo evaluate {record.name} --corruptions` makes and scores them); the sha256
+of every generated array is in zoo's `weights_manifest.json` under `datasets.{corruptions['data']}`. Not the
+released files byte for byte: frost blends procedural frost textures instead of the release's photographs (the
+least comparable corruption), motion blur and snow re-implement ImageMagick's motion blur, defocus and elastic
+re-implement OpenCV's filters with scipy, and every random draw differs. Mean of the 75
 accuracies (RobustBench's figure): **{f['mean']:.2%}** float, **{i8['mean']:.2%}** int8 — a relative drop of
 {f['relative_drop']:.1%} / {i8['relative_drop']:.1%} from clean ({f['clean']:.2%} / {i8['clean']:.2%} on this
 path); worst: {f['worst'][0]} ({f['worst'][1]:.1%} float).
