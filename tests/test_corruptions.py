@@ -28,11 +28,9 @@ def dataset():
 @pytest.fixture(scope="module")
 def subsets(scipy, test_split):
     """The CI subset of every corruption, regenerated here (about 10 s)."""
-    from zoo.corruptions import CORRUPTIONS
-    from zoo.robustness import hwc, subset
+    from zoo.robustness import subsets
 
-    clean = hwc(test_split)
-    return {name: subset(name, clean) for name in CORRUPTIONS}
+    return subsets(test_split)
 
 
 def test_regenerated_subset_is_the_recorded_arrays(subsets, dataset):
@@ -100,14 +98,13 @@ def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, 
     from zoo import beyond_clean
     from zoo.machine import machine_class
     from zoo.manifest import CORRUPTIONS_KEY
-    from zoo.robustness import SUBSET_IMAGES, predict_uint8
+    from zoo.robustness import SUBSET_IMAGES, score_subset
 
     if runtime == "int8":
         pytest.importorskip("torchao", reason="pip install 'cifar10-zoo[int8]'")
     entry = published[name].extra[CORRUPTIONS_KEY]
     logits_of = beyond_clean.runtime(name, runtime)
-    labels = test_split.labels[:SUBSET_IMAGES]
-    counts = {n: [int(c) for c in (predict_uint8(logits_of, a).view(5, -1) == labels).sum(1)] for n, a in subsets.items()}
+    counts = score_subset(logits_of, test_split, subsets)
     recorded = entry[runtime]["subset_correct"]
     differences = machine_class().differences(entry["machine_class"])
     if differences:  # kernels differ: a few of the 7,500 pictures may flip, not more

@@ -12,7 +12,7 @@ from .calibration import calibration_report
 from .data import Split
 from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord, write_record
 from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry, hwc, logits_uint8, \
-    score_corruptions, score_subset
+    score_corruptions, score_subset, subsets
 
 RUNTIMES = ("float", "int8")
 PUBLISH_COMMAND = "python -m zoo.evaluate {name} --corruptions --calibration --publish"
@@ -60,10 +60,11 @@ def publish(name: str, test: Split, progress: Callable[[str], None] | None = Non
     from .machine import machine_class
 
     corruptions, calibrations = {}, {}
+    ci_subset = subsets(test)
     for which in RUNTIMES:
         logits_of = runtime(name, which)
         corruptions[which] = score_corruptions(logits_of, test, progress=progress, advance=advance)
-        corruptions[which]["subset_correct"] = score_subset(logits_of, test)
+        corruptions[which]["subset_correct"] = score_subset(logits_of, test, ci_subset)
         calibrations[which] = calibration_figures(logits_of, test)
     provenance = {"machine_class": machine_class().to_dict(), "torch": torch.__version__,
                   "command": PUBLISH_COMMAND.format(name=name)}
@@ -74,5 +75,5 @@ def publish(name: str, test: Split, progress: Callable[[str], None] | None = Non
                                "reference": ROBUSTBENCH_STANDARD},
              CALIBRATION_KEY: {**calibrations, **provenance}}
     updated = dataclasses.replace(record, extra=extra)
-    write_record(updated, dataset=(DATASET_KEY, dataset_entry(test)))
+    write_record(updated, dataset=(DATASET_KEY, dataset_entry(test, ci_subset)))
     return updated

@@ -80,7 +80,7 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
     """The temperature in [0.05, 20] that minimises the NLL of ``logits / T`` (golden-section search on log T: the NLL
     is convex in 1/T, so unimodal there; deterministic, float64)."""
     _check(logits, labels)
-    logits, labels = logits.double(), labels
+    logits = logits.double()
 
     def nll(log_t: float) -> float:
         return float(torch.nn.functional.cross_entropy(logits / torch.tensor(log_t).exp(), labels))

@@ -153,36 +153,42 @@ def subset(name: str, clean: np.ndarray) -> np.ndarray:
     return generate(name, clean[:SUBSET_IMAGES], np.arange(SUBSET_IMAGES))
 
 
-def score_subset(logits_of: Callable[[torch.Tensor], torch.Tensor], test: Split) -> dict[str, list[int]]:
-    """Correct predictions per corruption and severity on the CI subset (the record's ``subset_correct``)."""
+def subsets(test: Split) -> dict[str, np.ndarray]:
+    """The CI subset of every corruption (about 10 s to make: make it once, score it with every runtime)."""
     clean = hwc(test)
+    return {name: subset(name, clean) for name in CORRUPTIONS}
+
+
+def score_subset(logits_of: Callable[[torch.Tensor], torch.Tensor], test: Split,
+                 pictures: dict[str, np.ndarray]) -> dict[str, list[int]]:
+    """Correct predictions per corruption and severity on the CI subset ``pictures`` (from :func:`subsets`): the
+    record's ``subset_correct``."""
     labels = test.labels[:SUBSET_IMAGES]
     counts = {}
     for name in CORRUPTIONS:
-        predicted = predict_uint8(logits_of, subset(name, clean)).view(len(SEVERITIES), -1)
+        predicted = predict_uint8(logits_of, pictures[name]).view(len(SEVERITIES), -1)
         counts[name] = [int(c) for c in (predicted == labels).sum(1)]
     return counts
 
 
-def dataset_entry(test: Split) -> dict:
+def dataset_entry(test: Split, pictures: dict[str, np.ndarray]) -> dict:
     """The manifest's description of the regenerated arrays: generator, libraries, sha256 of each corruption's five
-    severities stacked (the release's layout) and of its CI subset, which must be the first images of each."""
+    severities stacked (the release's layout) and of its CI subset ``pictures`` (from :func:`subsets`), which must
+    be the first images of each."""
     from .errors import ZooError
 
-    clean = hwc(test)
-    arrays, subsets = {}, {}
+    arrays, digests = {}, {}
     for name in CORRUPTIONS:
         digest = hashlib.sha256()
         parts = [corrupted(name, s, test) for s in SEVERITIES]
         for part in parts:
             digest.update(np.ascontiguousarray(part).tobytes())
         arrays[name] = digest.hexdigest()
-        small = subset(name, clean)
-        if not np.array_equal(small, np.concatenate([p[:SUBSET_IMAGES] for p in parts])):
+        if not np.array_equal(pictures[name], np.concatenate([p[:SUBSET_IMAGES] for p in parts])):
             raise ZooError(f"{name}: the regenerated subset differs from the first images of the whole array "
                            "(a corruption that mixes images): the subset cannot check the arrays")
-        subsets[name] = sha256_array(small)
+        digests[name] = sha256_array(pictures[name])
     return {"label": LABEL, **generator_info(), "source_test_set_sha256": test.sha256(),
             "layout": "per corruption: uint8 (50000, 32, 32, 3), severities 1-5 in turn, test-set order",
             "arrays_sha256": arrays, "subset": f"test images 0-{SUBSET_IMAGES - 1} of each severity, (500, 32, 32, 3)",
-            "subset_sha256": subsets, "command": "python -m zoo.evaluate NAME --corruptions --publish"}
+            "subset_sha256": digests, "command": "python -m zoo.evaluate NAME --corruptions --publish"}
