@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .corruptions import CORRUPTIONS, FAMILIES, SEVERITIES
+from .machine import MachineClass
 from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord
 
 RELIABILITY_PNG = "reliability.png"
@@ -98,8 +99,8 @@ calibrated as `(model(x) / {t}).softmax(1)`, which `zoo predict` applies by defa
 
 ![Reliability diagram]({RELIABILITY_PNG})
 
-Measured with `{corruptions['command']}` on {machine['cpu']} ({machine['capability']}, {machine['threads']}
-threads, torch {machine['torch']}); the float path is {corruptions['float_path']}.
+Measured with `{corruptions['command']}` on {MachineClass(**machine).summary()}; the float path is
+{corruptions['float_path']}.
 """
 
 
