@@ -1,9 +1,11 @@
 """Torch Hub entry points of zoo: ``torch.hub.load("org/zoo", "lenet", pretrained=True)``.
 
-The entry points are zoo's own builders, re-exported: one definition, one docstring (``torch.hub.help`` shows it).
+One entry point per architecture in zoo's registry (``zoo.models.ARCHITECTURES``): zoo's own builders, re-exported —
+one definition, one docstring (``torch.hub.help`` shows it).
 """
-from zoo import cifar_quick, lenet, vgg16_cifar10
+from zoo.api import ENTRY_POINTS as _ENTRY_POINTS
 
 dependencies = ["torch", "torchvision", "safetensors", "huggingface_hub"]
 
-__all__ = ["cifar_quick", "lenet", "vgg16_cifar10"]
+globals().update(_ENTRY_POINTS)
+__all__ = sorted(_ENTRY_POINTS)

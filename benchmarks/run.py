@@ -161,6 +161,14 @@ def train_flops_per_image(name: str) -> float:
     return counter.get_total_flops() / len(x)
 
 
+HEAVY_TRAIN_FLOP_PER_IMAGE = 5e8  # VGG-16 (0.9 GFLOP), ResNet-56: fewer turns, no training pipelines in --quick
+
+
+def train_images(flop_per_image: float) -> int:
+    """Images per training-pipeline measurement: about 2 TFLOP of work (a few seconds), 2,048 to 20,000 images."""
+    return max(2_048, min(20_000, round(2e12 / flop_per_image)))
+
+
 def peak_fraction(results: dict) -> float:
     """VGG-16 training FLOP/s over the matmul figure of the precision it trained in (bf16, or fp32 where bf16 is
     emulated). Can pass 1: the "peak" is MKL's matmul, which oneDNN's convolutions beat on some CPUs."""
@@ -221,7 +229,6 @@ def main() -> None:
     torch.set_num_threads(2)
     warm_up_compiler()
     repeat = 3 if args.quick else 20
-    train_images = {"lenet": 20_000, "cifar_quick": 10_000, "vgg16_cifar10": 2_048}
     try:
         train_split, test_split = load_cifar10(args.data_dir), load_cifar10(args.data_dir, train=False)
     except Exception as error:  # noqa: BLE001 — benchmarks still run without data, minus accuracy and training
@@ -232,12 +239,14 @@ def main() -> None:
     print(f"machine class: {zoo.machine_class().summary()}", file=sys.stderr, flush=True)
     for name in args.models:
         print(f"{name}: inference…", file=sys.stderr, flush=True)
+        flops = train_flops_per_image(name)
+        heavy = flops > HEAVY_TRAIN_FLOP_PER_IMAGE
         # The small models run a batch in milliseconds: more turns make their medians steadier at little cost.
-        inference_repeat = repeat if args.quick or name == "vgg16_cifar10" else 5 * repeat
+        inference_repeat = repeat if args.quick or heavy else 5 * repeat
         entry = {"inference": inference(name, inference_repeat, test_split)}
-        if train_split is not None and not args.inference_only and (not args.quick or name != "vgg16_cifar10"):
+        if train_split is not None and not args.inference_only and (not args.quick or not heavy):
             print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
-            count = train_images[name] // (4 if args.quick else 1)
+            count = train_images(flops) // (4 if args.quick else 1)
             entry["train"] = train_pipeline.measure(name, train_split.subset(count), 1 if args.quick else 3)
             torch.set_num_threads(2)
         results["models"][name] = entry

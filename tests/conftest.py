@@ -12,6 +12,7 @@ import pytest
 
 from loopback_github import LoopbackGitHub
 from loopback_hub import LoopbackHub
+from zoo.api import list_models
 from zoo.manifest import published_records
 from zoo.weights import MIRROR_REPO
 
@@ -19,6 +20,11 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 GITHUB_REPO = MIRROR_REPO  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
 
+
+# Tests run over the registry, so a new model is tested without a test edit: every registered architecture, and every
+# one with published weights in weights_manifest.json.
+ARCHITECTURE_NAMES = list_models()
+PUBLISHED_NAMES = list_models(pretrained=True)
 
 RUN_SLOW = IN_CI or os.environ.get("ZOO_RUN_SLOW") == "1"
 

@@ -20,7 +20,7 @@ import torch
 import zoo
 from zoo.errors import CheckpointError, DeviceError, ManifestError, UnknownModelError
 
-from conftest import REPO, missing
+from conftest import ARCHITECTURE_NAMES, REPO, missing
 
 USAGE, RUNTIME = 2, 1
 
@@ -160,11 +160,11 @@ def test_get_model_errors_name_the_problem(tmp_path):
         zoo.get_model("lenet", weights=tmp_path / "absent.safetensors")
     with pytest.raises(DeviceError, match="'not-a-device' is not a torch device"):
         zoo.get_model("lenet", device="not-a-device")
-    with pytest.raises(UnknownModelError, match="Available models: cifar_quick, lenet, vgg16_cifar10"):
+    with pytest.raises(UnknownModelError, match=f"Available models: {', '.join(ARCHITECTURE_NAMES)}"):
         zoo.get_model("resnet18")
 
 
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", ARCHITECTURE_NAMES)
 def test_models_refuse_raw_uint8_pixels_and_point_to_the_preset(name):
     model = zoo.get_model(name).eval()
     with pytest.raises(ValueError, match=rf"got a torch.uint8 tensor.*zoo.get_weights\('{name}'\).transforms_preset\(\)"):

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from conftest import REPO, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, run_zoo
 
 
 def test_ece_of_known_cases():
@@ -60,7 +60,7 @@ def test_bad_logits_are_refused():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_published_calibration_figures_are_measured_again(name, published, test_split):
     """The record's calibration entry is what the published model's logits give on the records' class; elsewhere the
     temperature and ECE are close to it."""

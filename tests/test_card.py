@@ -9,9 +9,11 @@ from zoo.card_beyond import RELIABILITY_PNG, has_figures
 from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS
 
+from conftest import PUBLISHED_NAMES
+
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_card_is_what_the_generator_writes_today(name, published, test_split):
     from huggingface_hub import ModelCard
 

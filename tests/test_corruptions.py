@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO, missing, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
 
 @pytest.fixture(scope="module")
 def scipy():
@@ -92,7 +92,7 @@ def test_severity_is_what_the_corruption_does_not_a_seed(scipy, test_split):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["float", "int8"])
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, test_split):
     """Each model scores the regenerated subset exactly as recorded, on the records' class."""
     from zoo import beyond_clean

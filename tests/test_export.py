@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import REPO, missing, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
 from zoo.data import normalize
 from zoo.metrics import score
 
@@ -26,7 +26,7 @@ def onnx_runtime():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, published, test_split, tmp_path):
     import onnx
 

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 import zoo
-from conftest import REPO, run_python
+from conftest import PUBLISHED_NAMES, REPO, run_python
 from zoo.data import normalize
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_fast_path_keeps_top1_within_a_tenth_of_a_point(name, published, test_split):
     if name not in published:
         pytest.skip(f"{name} is not published")

@@ -17,11 +17,13 @@ from zoo.errors import CheckpointError, ManifestError
 from zoo.manifest import read_manifest
 from zoo.weights import read_state_dict_file
 
+from conftest import ARCHITECTURE_NAMES
+
 FLAGS = ["--epochs", "--batch-size", "--lr", "--weight-decay", "--label-smoothing", "--seed", "--threads",
          "--precision", "--cutout", "--ema-decay", "--weights-dtype", "--device", "--accum-steps", "--train-subset",
          "--test-subset", "--holdout", "--stop-after", "--check-epochs", "--topk", "--model", "--checkpoint",
          "--images", "--output-dir", "--data-dir", "--json", "--flip-tta", "--publish", "--check", "--resume", "-h"]
-WORDS = ["lenet", "cifar_quick", "vgg16_cifar10", "nosuch", "0", "-1", "1", "3", "256", "1e9", "nan", "inf", "-inf",
+WORDS = [*ARCHITECTURE_NAMES, "nosuch", "0", "-1", "1", "3", "256", "1e9", "nan", "inf", "-inf",
          "0.5", "1.0", "bf16", "fp32", "float16", "cpu", "cuda", "cuda:7", "bogus", "", "--", "x.png", "\x00", "é"]
 arguments = st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(WORDS), st.text(max_size=8)), max_size=8)
 COMMANDS = ["train", "predict", "evaluate", "export", "card", None]  # None: the top-level `zoo` parser

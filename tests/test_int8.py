@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from conftest import REPO, missing, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
 
 MAX_DROP = 0.002  # issue 12's goal: int8 within 0.2 point of the float model
 
@@ -26,7 +26,7 @@ def same_class(entry: dict) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_published_int8_model_scores_its_manifest_figure(name, torchao, published, test_split):
     from zoo.int8 import RECORD_KEY, quantized_model, score_int8
 

@@ -12,7 +12,7 @@ from zoo.manifest import MANIFEST_NAME, PACKAGE_MANIFEST
 from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS, sha256_file
 
-from conftest import REPO
+from conftest import PUBLISHED_NAMES, REPO
 
 
 def test_root_and_package_manifests_are_identical():
@@ -65,7 +65,8 @@ def test_every_record_carries_its_machine_class_and_weight_fingerprints(publishe
         assert len(fingerprinted) == record.recipe["settings"]["epochs"], name
 
 
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick"])
+@pytest.mark.parametrize("name", [name for name, record in zoo.manifest.published_records().items()
+                                  if "seed_spread" in record.metrics])
 def test_seed_spread_is_recorded_with_the_published_run_among_its_seeds(name, published):
     from zoo.check import seed_spread
 
@@ -79,7 +80,7 @@ def test_seed_spread_is_recorded_with_the_published_run_among_its_seeds(name, pu
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["lenet", "cifar_quick", "vgg16_cifar10"])
+@pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_published_checkpoint_scores_its_manifest_figure(name, published, test_split):
     if name not in published:
         pytest.skip(f"{name} is not published yet")

@@ -4,7 +4,7 @@
 >>> model = zoo.lenet(pretrained=True)          # or zoo.get_model("lenet", pretrained=True)
 >>> zoo.get_weights("lenet").top1               # the published record
 """
-from .api import cifar_quick, get_model, get_weights, lenet, list_models, vgg16_cifar10
+from .api import ENTRY_POINTS, get_model, get_weights, list_models
 from .fast import prepare_for_cpu_inference
 from .int8 import quantize, quantized_model
 from .machine import MachineClass, machine_class
@@ -13,8 +13,9 @@ from .weights import ChecksumError, WeightsUnavailableError
 
 __version__ = "0.1.0"
 
+globals().update(ENTRY_POINTS)  # one builder per registered architecture: zoo.lenet(pretrained=True), …
+
 __all__ = [
-    "ChecksumError", "MachineClass", "WeightsRecord", "WeightsUnavailableError", "cifar_quick", "get_model",
-    "get_weights", "lenet", "list_models", "machine_class", "prepare_for_cpu_inference", "quantize", "quantized_model",
-    "vgg16_cifar10",
+    "ChecksumError", "MachineClass", "WeightsRecord", "WeightsUnavailableError", "get_model", "get_weights",
+    "list_models", "machine_class", "prepare_for_cpu_inference", "quantize", "quantized_model", *ENTRY_POINTS,
 ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -113,21 +113,16 @@ def _docstring(name: str, summary: str) -> str:
     """
 
 
-def lenet(pretrained: bool = False, **kwargs: Any) -> nn.Module:
-    return get_model("lenet", pretrained, **kwargs)
+def _entry_point(name: str) -> Callable[..., nn.Module]:
+    """The public builder ``zoo.NAME(pretrained=False, **kwargs)`` (also the Torch Hub entry point) of a registered
+    architecture, with the docstring ``torch.hub.help`` shows."""
+    def entry_point(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+        return get_model(name, pretrained, **kwargs)
+
+    entry_point.__name__ = entry_point.__qualname__ = name
+    entry_point.__doc__ = _docstring(name, ARCHITECTURES[name].description)
+    return entry_point
 
 
-def cifar_quick(pretrained: bool = False, **kwargs: Any) -> nn.Module:
-    return get_model("cifar_quick", pretrained, **kwargs)
-
-
-def vgg16_cifar10(pretrained: bool = False, **kwargs: Any) -> nn.Module:
-    return get_model("vgg16_cifar10", pretrained, **kwargs)
-
-
-lenet.__doc__ = _docstring("lenet", "LeNet (tutorial variant): conv 3→16→32 (5×5) + max-pool, then 800→120→84→10, ReLU.")
-cifar_quick.__doc__ = _docstring(
-    "cifar_quick", "CIFAR-10 quick: three conv(5×5, pad 2)+max-pool stages (32, 32, 64), then 1024→64→10; "
-    "no activation layers, as in the tutorial.")
-vgg16_cifar10.__doc__ = _docstring(
-    "vgg16_cifar10", "VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features, head 512→512→10.")
+ENTRY_POINTS: dict[str, Callable[..., nn.Module]] = {name: _entry_point(name) for name in sorted(ARCHITECTURES)}
+globals().update(ENTRY_POINTS)  # zoo.api.lenet, … (and, through zoo/__init__.py and hubconf.py, zoo.lenet and the hub)

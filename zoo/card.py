@@ -18,6 +18,7 @@ from .data import load_cifar10_test
 from .errors import DISTRIBUTION
 from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
 from .metrics import score
+from .models import ARCHITECTURES
 from .weights import CHECKOUT_WEIGHTS
 
 CONFUSION_PNG = "confusion_matrix.png"
@@ -25,13 +26,6 @@ CURVES_PNG = "training_curves.png"
 HUB_DATASET = "uoft-cs/cifar10"  # CIFAR-10's id on the Hugging Face Hub
 DEPLOY_BENCHMARKS = "results-deploy*.json"  # benchmarks/run.py --inference-only, one file per machine class
 RUNTIMES = {"zoo": "plain", "fast": "fast", "int8": "int8", "onnxruntime": "onnxruntime"}  # benchmark key → column
-DESCRIPTIONS = {
-    "lenet": "LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + max-pool, "
-             "then 800→120→84→10 with ReLU.",
-    "cifar_quick": "The tutorials' \"CIFAR-10 quick\" net: conv(5×5, pad 2) 3→32, 32→32, 32→64, each followed by "
-                   "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).",
-    "vgg16_cifar10": "VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features and a 512→512→10 head.",
-}
 
 
 TEST_IMAGES_PER_CLASS = 1000  # the CIFAR-10 test set: 10 classes × 1,000 images
@@ -63,7 +57,7 @@ def render_card(record: WeightsRecord) -> str:
                          f"{h['test_top1']:.2%} | {h.get('weights_sha256', '')[:16]} |" for h in record.recipe["history"])
     return str(ModelCard(f"---\n{card_metadata(record).to_yaml()}\n---\n\n" + f"""# `{record.name}` — CIFAR-10
 
-{DESCRIPTIONS[record.name]} {record.num_params:,} parameters; `{record.filename}` is {record.file_size:,} bytes,
+{ARCHITECTURES[record.name].description} {record.num_params:,} parameters; `{record.filename}` is {record.file_size:,} bytes,
 sha256 `{record.sha256}`.
 
 ## Load it

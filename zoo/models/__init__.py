@@ -1,21 +1,17 @@
 """Architectures only: builders that return untrained modules, no file or network I/O."""
 from __future__ import annotations
 
-from typing import Callable
-
 from torch import nn
 
 from ..errors import InputError, InputTypeError, UnknownModelError
 
-from .cifar_quick import CifarQuick, cifar_quick
-from .lenet import LeNet, lenet
-from .vgg import VGG16CIFAR10, vgg16_cifar10
+from .registry import ARCHITECTURES, Architecture, import_model_modules, register_model
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "cifar_quick": cifar_quick,
-    "lenet": lenet,
-    "vgg16_cifar10": vgg16_cifar10,
-}
+import_model_modules()
+
+from .cifar_quick import CifarQuick, cifar_quick  # noqa: E402  (the registry's first modules, re-exported)
+from .lenet import LeNet, lenet  # noqa: E402
+from .vgg import VGG16CIFAR10, vgg16_cifar10  # noqa: E402
 
 
 def check_model_name(name: str) -> None:
@@ -32,7 +28,7 @@ def build_model(name: str, num_classes: int = 10) -> nn.Module:
     """Build the untrained architecture ``name``; unknown names raise a ``ValueError`` listing the known ones."""
     check_model_name(name)
     check_num_classes(num_classes)
-    return ARCHITECTURES[name](num_classes=num_classes)
+    return ARCHITECTURES[name].build(num_classes=num_classes)
 
 
 def check_num_classes(num_classes) -> None:
@@ -43,4 +39,4 @@ def check_num_classes(num_classes) -> None:
         raise InputError(f"num_classes must be 1 or more, not {num_classes}")
 
 
-__all__ = ["ARCHITECTURES", "CifarQuick", "LeNet", "VGG16CIFAR10", "build_model", "check_model_name", "check_num_classes", "cifar_quick", "lenet", "vgg16_cifar10"]
+__all__ = ["ARCHITECTURES", "Architecture", "CifarQuick", "LeNet", "VGG16CIFAR10", "build_model", "check_model_name", "check_num_classes", "cifar_quick", "lenet", "register_model", "vgg16_cifar10"]

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ._input import check_cifar_input
+from .registry import register_model
 
 
 class CifarQuick(nn.Module):
@@ -34,6 +35,8 @@ class CifarQuick(nn.Module):
         return self.model1(x)
 
 
+@register_model("The tutorials' \"CIFAR-10 quick\" net: conv(5×5, pad 2) 3→32, 32→32, 32→64, each followed by "
+                "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).")
 def cifar_quick(num_classes: int = 10) -> CifarQuick:
     """Build an untrained :class:`CifarQuick`."""
     return CifarQuick(num_classes=num_classes)

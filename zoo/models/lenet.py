@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._input import check_cifar_input
+from .registry import register_model
 
 
 class LeNet(nn.Module):
@@ -34,6 +35,8 @@ class LeNet(nn.Module):
         return self.fc3(x)
 
 
+@register_model("LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + "
+                "max-pool, then 800→120→84→10 with ReLU.")
 def lenet(num_classes: int = 10) -> LeNet:
     """Build an untrained :class:`LeNet`."""
     return LeNet(num_classes=num_classes)

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ._input import check_cifar_input
+from .registry import register_model
 
 
 class VGG16CIFAR10(nn.Module):
@@ -38,6 +39,7 @@ class VGG16CIFAR10(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+@register_model("VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features and a 512→512→10 head.")
 def vgg16_cifar10(num_classes: int = 10) -> VGG16CIFAR10:
     """Build an untrained :class:`VGG16CIFAR10`."""
     return VGG16CIFAR10(num_classes=num_classes)

@@ -1,0 +1,41 @@
+"""The architecture registry: each model module registers its builder with ``@register_model``; everything else in
+zoo (hub entry points, CLI choices, cards, tests, benchmarks) reads :data:`ARCHITECTURES`."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable
+
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered model: its name (the builder's), the builder, and the sentence that describes it (the hub
+    entry point's docstring and the model card start with it)."""
+
+    name: str
+    build: Callable[..., nn.Module]
+    description: str
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register_model(description: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator for a builder ``NAME(num_classes: int = 10) -> nn.Module``: registers it as model ``NAME``."""
+    def register(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if build.__name__ in ARCHITECTURES:
+            raise RuntimeError(f"two zoo architectures are named {build.__name__!r}")
+        ARCHITECTURES[build.__name__] = Architecture(build.__name__, build, " ".join(description.split()))
+        return build
+    return register
+
+
+def import_model_modules() -> None:
+    """Import every public module of ``zoo.models``: adding a model is adding its file, nothing else."""
+    package = importlib.import_module(__package__)
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_") and module.name != "registry":
+            importlib.import_module(f"{__package__}.{module.name}")
