@@ -20,9 +20,10 @@ def main(results_path: str, png_path: str) -> None:
     figure, axes = plt.subplots(figsize=(8, 4))
     width = 0.27
     for offset, label in enumerate(contestants):
-        values = [results["models"][n]["inference"][label]["batch256_img_s"] for n in names]
+        # a model with no tutorial class has no reference bar
+        values = [results["models"][n]["inference"].get(label, {}).get("batch256_img_s", 0) for n in names]
         bars = axes.bar([i + (offset - 1) * width for i in range(len(names))], values, width, label=label)
-        axes.bar_label(bars, [f"{v:,.0f}" for v in values], fontsize=7)
+        axes.bar_label(bars, [f"{v:,.0f}" if v else "" for v in values], fontsize=7)
     axes.set_xticks(range(len(names)), names)
     axes.set_yscale("log")
     axes.set_ylabel("images/s at batch 256 (log scale)")
