@@ -27,6 +27,37 @@ def test_cifar_quick_keys_are_the_tutorial_ones():
     assert keys == {"model1.0", "model1.2", "model1.4", "model1.7", "model1.8"}
 
 
+@pytest.mark.parametrize("name, blocks, params", [("resnet20_cifar10", 3, 269_722), ("resnet56_cifar10", 9, 853_018)])
+def test_cifar_resnets_are_the_papers_architecture(name, blocks, params):
+    """He et al. (2016) section 4.2: 6n+2 weighted layers, 16/32/64 channels on 32/16/8-pixel maps, option-A
+    shortcuts (no parameters), 0.27 M / 0.85 M parameters (the paper's Table 6)."""
+    model = zoo.get_model(name).eval()
+    assert sum(p.numel() for p in model.parameters()) == params
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(convs) + len(linears) == 6 * blocks + 2  # no 1×1 projection convolutions: option A
+    assert all(c.kernel_size == (3, 3) and c.bias is None for c in convs)
+    x = torch.relu(model.bn1(model.conv1(torch.randn(2, 3, 32, 32))))
+    shapes = {}
+    for stage in ("layer1", "layer2", "layer3"):
+        x = getattr(model, stage)(x)
+        shapes[stage] = tuple(x.shape[1:])
+    assert shapes == {"layer1": (16, 32, 32), "layer2": (32, 16, 16), "layer3": (64, 8, 8)}
+    assert [len(getattr(model, stage)) for stage in ("layer1", "layer2", "layer3")] == [blocks] * 3
+    assert tuple(model.fc.weight.shape) == (10, 64)
+
+
+def test_option_a_shortcut_subsamples_and_zero_pads_the_new_channels():
+    from zoo.models.resnet import BasicBlock
+
+    block = BasicBlock(16, 32, stride=2)
+    x = torch.randn(1, 16, 8, 8)
+    shortcut = block.shortcut(x)
+    assert shortcut.shape == (1, 32, 4, 4)
+    assert torch.equal(shortcut[:, 8:24], x[:, :, ::2, ::2])  # the identity, between 8 zero channels on each side
+    assert not shortcut[:, :8].any() and not shortcut[:, 24:].any()
+
+
 def test_vgg_features_match_torchvision_vgg16_bn():
     from torchvision.models import vgg16_bn
 

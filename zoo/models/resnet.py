@@ -1,0 +1,94 @@
+"""The CIFAR-10 ResNets of He et al. (2016), section 4.2: ResNet-(6n+2) with 3 stages of n basic blocks.
+
+A 3×3 convolution to 16 channels, then stages of n basic blocks at 16, 32 and 64 channels (32×32, 16×16 and 8×8
+feature maps; the first block of stages 2 and 3 subsamples with stride 2), global average pooling and a 10-way
+linear layer: ResNet-20 (n = 3) has 0.27 M parameters and ResNet-56 (n = 9) 0.85 M, as the paper's Table 6.
+
+Shortcuts are the paper's **option A**, which it uses for all its CIFAR models: identity, and where a block halves
+the map and doubles the channels, the identity of every second pixel zero-padded to the new width — no parameters,
+so the parameter count and the ``state_dict`` are the paper's. (Option B's 1×1 projections, as in
+chenyaofo/pytorch-cifar-models, add two convolutions and batch norms per model.)
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._input import check_cifar_input
+from .registry import register_model
+
+STAGE_CHANNELS = (16, 32, 64)
+
+
+class BasicBlock(nn.Module):
+    """Two 3×3 convolutions with batch norm; ReLU after the first and after the sum with the shortcut."""
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.stride = stride
+        self.extra_channels = channels - in_channels
+
+    def shortcut(self, x: torch.Tensor) -> torch.Tensor:
+        """Option A: subsample by the stride, zero-pad the new channels evenly on both sides."""
+        if self.stride != 1:
+            x = x[:, :, ::self.stride, ::self.stride]
+        if self.extra_channels:
+            half = self.extra_channels // 2
+            x = F.pad(x, (0, 0, 0, 0, half, self.extra_channels - half))
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNetCIFAR(nn.Module):
+    """ResNet-(6n+2) for 32×32 inputs (keys ``conv1``, ``bn1``, ``layer1.0.conv1`` … ``layer3``, ``fc``)."""
+
+    def __init__(self, blocks_per_stage: int, num_classes: int = 10, name: str = "resnet") -> None:
+        super().__init__()
+        self.name = name
+        self.conv1 = nn.Conv2d(3, STAGE_CHANNELS[0], 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(STAGE_CHANNELS[0])
+        in_channels = STAGE_CHANNELS[0]
+        stages = []
+        for index, channels in enumerate(STAGE_CHANNELS):
+            blocks = []
+            for b in range(blocks_per_stage):
+                blocks.append(BasicBlock(in_channels, channels, stride=2 if index > 0 and b == 0 else 1))
+                in_channels = channels
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = stages
+        self.fc = nn.Linear(STAGE_CHANNELS[-1], num_classes)
+        for module in self.modules():  # He et al.'s initialisation (their reference [13])
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, self.name, like=self.conv1.weight)
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+@register_model("ResNet-20 of He et al. (2016, section 4.2): a 3×3 conv to 16 channels, 3 stages of 3 basic blocks "
+                "(16, 32, 64 channels; option-A identity shortcuts), global average pooling, 64→10.")
+def resnet20_cifar10(num_classes: int = 10) -> ResNetCIFAR:
+    """Build an untrained ResNet-20 (n = 3, 0.27 M parameters)."""
+    return ResNetCIFAR(3, num_classes, "resnet20_cifar10")
+
+
+@register_model("ResNet-56 of He et al. (2016, section 4.2): a 3×3 conv to 16 channels, 3 stages of 9 basic blocks "
+                "(16, 32, 64 channels; option-A identity shortcuts), global average pooling, 64→10.")
+def resnet56_cifar10(num_classes: int = 10) -> ResNetCIFAR:
+    """Build an untrained ResNet-56 (n = 9, 0.85 M parameters)."""
+    return ResNetCIFAR(9, num_classes, "resnet56_cifar10")
