@@ -92,3 +92,30 @@ def test_zoo_env_explains_the_machine(env):
         assert all(entry["check"]["kind"] != "bit-identity" for entry in report["models"].values())
     if not native:
         assert "bf16 is emulated here" in text
+
+
+# An architecture registered before its recipe is chosen (CONTRIBUTING's step 1 without step 2 yet).
+DRAFT_ARCHITECTURE = """
+import json, sys, torch.nn as nn
+from zoo.models.registry import register_model
+
+@register_model("A draft with no recipe yet.")
+def draft_net(num_classes: int = 10) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.LazyLinear(num_classes))
+
+from zoo.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_zoo_env_reports_an_architecture_that_has_no_recipe_yet():
+    def zoo_env(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", DRAFT_ARCHITECTURE, "env", *args], capture_output=True,
+                              text=True, env=clean_env(), timeout=120)
+
+    report, text = zoo_env("--json"), zoo_env()
+    assert report.returncode == 0 and text.returncode == 0, report.stderr + text.stderr
+    draft = json.loads(report.stdout)["models"]["draft_net"]
+    assert draft["training_precision"] is None and draft["check"]["kind"] is None
+    assert "draft_net: no training recipe yet" in text.stdout
+    assert "lenet: trains in" in text.stdout  # the others are still reported

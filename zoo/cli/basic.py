@@ -12,7 +12,7 @@ from ..machine import machine_class, training_precision
 from ..manifest import WeightsRecord
 from ..metrics import predict_classes
 from ..models import build_model
-from ..recipes import get_recipe
+from ..recipes import RECIPES
 from ..weights import local_candidates, resolve, verified_bytes
 from ._args import add_data_dir, add_json, add_published_models, positive_int
 
@@ -53,8 +53,9 @@ def cmd_env(args: argparse.Namespace) -> int:
         "yes" if here.native_bf16 else "no: bf16 is emulated here, so recipes in bf16 train in fp32 (--precision bf16 "
                                        "forces them)")]
     for name in list_models():
-        recipe = get_recipe(name)
-        precision = training_precision(recipe.precision, "cpu", here)
+        # An architecture is registered before its recipe is chosen (CONTRIBUTING's steps 1 and 2).
+        recipe = RECIPES.get(name)
+        precision = training_precision(recipe.precision, "cpu", here) if recipe else None
         entry = {"training_precision": precision, "fast_path": fast_path_options(build_model(name), here),
                  "check": {"kind": None, "reason": "no published weights"}}
         if name in list_models(pretrained=True):
@@ -64,7 +65,8 @@ def cmd_env(args: argparse.Namespace) -> int:
             except ValueError as error:
                 entry["check"] = {"kind": None, "reason": str(error)}
         report["models"][name] = entry
-        lines.append(f"{name}: trains in {precision} (recipe: {recipe.precision}); --check here: "
+        training = f"trains in {precision} (recipe: {recipe.precision})" if recipe else "no training recipe yet"
+        lines.append(f"{name}: {training}; --check here: "
                      f"{entry['check']['kind'] or 'not possible'} ({entry['check']['reason']}); fast path: "
                      f"bf16 {entry['fast_path']['bf16']}, channels_last {entry['fast_path']['channels_last']}")
     print(json.dumps(report, indent=2) if args.json else "\n".join(lines))
