@@ -158,3 +158,29 @@ def test_publish_pins_the_github_mirror_to_a_head_that_holds_the_files(checkout,
     assert run.returncode == 0, run.stderr
     assert before["revision"] != head
     assert manifest(checkout)["lenet"]["mirror"] == {"repo": GITHUB_REPO, "revision": head}
+
+
+def test_mirror_only_pins_a_committed_head_without_the_hub_and_refuses_one_without_the_files(checkout, tmp_path):
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=checkout, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf_home")}  # port 9: nothing answers
+    git("init", "-q")
+    weights = checkout / "weights" / "lenet" / "model.safetensors"
+    good = weights.read_bytes()
+    weights.write_bytes(good[:-1] + b"\0")  # HEAD holds other bytes than the manifest's
+    git("add", "-A")
+    git("commit", "-qm", "not the release")
+    before = (checkout / "weights_manifest.json").read_bytes()
+    refused = zoo(checkout, env, "publish", "lenet", "--mirror-only")
+    assert refused.returncode == 1 and "does not hold every file of lenet" in refused.stderr, refused.stderr
+    assert (checkout / "weights_manifest.json").read_bytes() == before
+
+    weights.write_bytes(good)
+    git("commit", "-qam", "the release")
+    run = zoo(checkout, env, "publish", "lenet", "--mirror-only")
+    assert run.returncode == 0, run.stderr
+    pinned = manifest(checkout)
+    assert pinned["lenet"]["mirror"] == {"repo": GITHUB_REPO, "revision": git("rev-parse", "HEAD")}
+    assert pinned["cifar_quick"] == json.loads(before)["models"]["cifar_quick"]  # only the model named

@@ -116,6 +116,19 @@ def mirror_pin(record: WeightsRecord) -> dict[str, str] | None:
     return {"repo": MIRROR_REPO, "revision": head}
 
 
+def pin_mirror(name: str) -> WeightsRecord:
+    """Pin ``name``'s GitHub mirror to this clone's HEAD, without the Hub: for weights committed here whose Hub
+    upload waits for a maintainer's token (the mirror serves what is committed, so it needs none)."""
+    record = get_weights(name)
+    mirror = mirror_pin(record)
+    if mirror is None:
+        raise PublishError(f"this clone's HEAD does not hold every file of {name} at the manifest's sha256: commit "
+                           f"weights/{name}/ first, then pin the mirror")
+    pinned = dataclasses.replace(record, mirror=mirror)
+    write_record(pinned)
+    return pinned
+
+
 def publish(upload: Upload) -> WeightsRecord:
     """Upload one model in one commit, check what the Hub serves there, pin the manifest to the commit."""
     from huggingface_hub import CommitOperationAdd, HfApi, get_hf_file_metadata, hf_hub_url

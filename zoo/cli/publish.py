@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import ZooError
 from ..manifest import in_checkout, published_records
-from ..publish import PublishError, describe, plan, publish
+from ..publish import PublishError, describe, pin_mirror, plan, publish
 from ._errors import UsageError
 
 
@@ -20,7 +20,10 @@ def add_parser(commands) -> None:
                         help=f"models to publish: {', '.join(sorted(published_records()))} (default: all of them)")
     parser.add_argument("--repo-id-prefix", metavar="OWNER/PREFIX",
                         help="upload to OWNER/PREFIX-NAME (default: the repo the manifest names)")
-    parser.add_argument("--dry-run", action="store_true", help="show what would be uploaded where; no network")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--dry-run", action="store_true", help="show what would be uploaded where; no network")
+    only.add_argument("--mirror-only", action="store_true",
+                        help="only pin the GitHub mirror to HEAD, which must hold the committed files; no network")
     parser.set_defaults(run=run)
 
 
@@ -32,7 +35,14 @@ def run(args: argparse.Namespace) -> int:
     if not in_checkout():
         raise ZooError(f"zoo runs from an installed copy ({Path(__file__).parents[1]}): publish uploads a clone's "
                        "weights/ and writes its manifest; run it from a clone of the repository")
-    uploads = [plan(name, args.repo_id_prefix) for name in (dict.fromkeys(args.models) or published_records())]
+    names = list(dict.fromkeys(args.models) or published_records())
+    if args.mirror_only:
+        for name in names:
+            record = pin_mirror(name)
+            print(f"{name}: mirror {record.mirror['repo']}@{record.mirror['revision']}")
+        print("\nthe manifest now pins these mirror commits: commit weights_manifest.json and zoo/weights_manifest.json")
+        return 0
+    uploads = [plan(name, args.repo_id_prefix) for name in names]
     if args.dry_run:
         print("\n\n".join(describe(upload) for upload in uploads))
         print("\ndry run: nothing uploaded, nothing written")
