@@ -1,10 +1,12 @@
 """The runtimes a user deploying on a CPU would pick instead of PyTorch, as benchmark contestants.
 
-Each builder takes the published float model and returns a callable ``(N, 3, 32, 32) float tensor -> logits tensor``
-compiled for one batch size (as ``torch.compile`` specialises on shape, and as a deployment would), or raises
-:class:`PeerUnavailable` saying what to install. OpenVINO's int8 model is NNCF's post-training quantization on the
-same calibration images as zoo's int8 model (CIFAR-10 training images 0-511, unaugmented), so the two int8 paths
-differ in their tools, not their data.
+:func:`peer_builders` gives, per peer, a function ``batch -> runner`` (a runner maps an ``(N, 3, 32, 32)`` float
+tensor to logits): OpenVINO models are compiled for one static batch size, as ``torch.compile`` specialises on
+shape and as a deployment would. OpenVINO's CPU plugin runs "fp32" models in bf16 where the CPU has native bf16
+(its default ``INFERENCE_PRECISION_HINT``), so f32 and bf16 are separate contestants, each with its hint set:
+zoo fp32 meets OpenVINO f32, zoo's bf16 fast path meets OpenVINO bf16. OpenVINO's int8 model is NNCF's
+post-training quantization on the same calibration images as zoo's int8 model (CIFAR-10 training images 0-511,
+unaugmented), so the two int8 paths differ in their tools, not their data.
 """
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ import torch
 from torch import nn
 
 Runner = Callable[[torch.Tensor], torch.Tensor]
+Builder = Callable[[int], Runner]
 THREADS = 2
+PEERS = ("openvino_f32", "openvino_bf16", "openvino_int8", "onnxruntime")
 
 
 class PeerUnavailable(RuntimeError):
-    """A peer runtime is not installed (the message says which extra installs it)."""
+    """A peer runtime is not installed, or cannot run on this CPU (the message says which, and what to do)."""
 
 
 def _openvino():
@@ -30,12 +34,19 @@ def _openvino():
     return openvino
 
 
-def _compile_openvino(ov_model, batch: int) -> Runner:
+def openvino_capabilities() -> list[str]:
+    """What the CPU plugin says this CPU can run natively (``BF16`` only with native bf16)."""
+    return list(_openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+
+
+def _compile_openvino(ov_model, batch: int, precision: str | None) -> Runner:
     ov = _openvino()
+    ov_model = ov_model.clone()
     ov_model.reshape({ov_model.inputs[0]: [batch, 3, 32, 32]})  # static shape: what a deployment compiles
-    compiled = ov.Core().compile_model(ov_model, "CPU", {"INFERENCE_NUM_THREADS": THREADS,
-                                                         "PERFORMANCE_HINT": "LATENCY"})
-    request = compiled.create_infer_request()
+    config = {"INFERENCE_NUM_THREADS": THREADS, "PERFORMANCE_HINT": "LATENCY"}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    request = ov.Core().compile_model(ov_model, "CPU", config).create_infer_request()
 
     def run(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(request.infer([x.numpy()])[0].copy())
@@ -43,24 +54,18 @@ def _compile_openvino(ov_model, batch: int) -> Runner:
 
 
 def openvino_model(model: nn.Module):
-    """``ov.convert_model`` of the PyTorch model (fp32; OpenVINO picks its own kernel precision per CPU)."""
-    ov = _openvino()
-    return ov.convert_model(model.eval(), example_input=torch.randn(1, 3, 32, 32))
+    """``ov.convert_model`` of the PyTorch float model."""
+    return _openvino().convert_model(model.eval(), example_input=torch.randn(1, 3, 32, 32))
 
 
-def openvino_fp32(model: nn.Module, batch: int) -> Runner:
-    return _compile_openvino(openvino_model(model), batch)
-
-
-def openvino_int8(model: nn.Module, calibration: torch.Tensor, batch: int) -> Runner:
+def openvino_quantized(model: nn.Module, calibration: torch.Tensor):
     """NNCF ``quantize`` (default preset) of the converted model on ``calibration`` (normalised images)."""
     try:
         import nncf
     except ImportError as error:
         raise PeerUnavailable(f"nncf is not installed ({error}): pip install 'cifar10-zoo[peers]'") from None
     samples = [calibration[i:i + 1].numpy() for i in range(len(calibration))]
-    quantized = nncf.quantize(openvino_model(model), nncf.Dataset(samples), subset_size=len(samples))
-    return _compile_openvino(quantized, batch)
+    return nncf.quantize(openvino_model(model), nncf.Dataset(samples), subset_size=len(samples))
 
 
 def onnxruntime_session(name: str, workdir: Path) -> Runner:
@@ -69,7 +74,55 @@ def onnxruntime_session(name: str, workdir: Path) -> Runner:
     from zoo.export import export_onnx, onnx_session
 
     try:
-        session = onnx_session(export_onnx(name, workdir / f"{name}.onnx"))
+        session = onnx_session(export_onnx(name, workdir / f"{name}.onnx"), threads=THREADS)
     except ZooError as error:
         raise PeerUnavailable(str(error)) from None
     return lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
+
+
+def peer_builders(name: str, model: nn.Module, calibration: torch.Tensor,
+                  workdir: Path) -> tuple[dict[str, Builder], dict[str, str]]:
+    """Each available peer as ``batch -> runner``, and why each missing one is missing."""
+    builders: dict[str, Builder] = {}
+    missing: dict[str, str] = {}
+
+    def attempt(label: str, make: Callable[[], Builder]) -> None:
+        try:
+            builders[label] = make()
+        except PeerUnavailable as error:
+            missing[label] = str(error)
+
+    def f32():
+        converted = openvino_model(model)
+        return lambda batch: _compile_openvino(converted, batch, "f32")
+
+    def bf16():
+        if "BF16" not in openvino_capabilities():
+            raise PeerUnavailable("this CPU has no native bf16 (OpenVINO runs bf16 only where the CPU has it)")
+        converted = openvino_model(model)
+        return lambda batch: _compile_openvino(converted, batch, "bf16")
+
+    def int8():  # the plugin's default precision for what NNCF left in float, as a user would run it
+        quantized = openvino_quantized(model, calibration)
+        return lambda batch: _compile_openvino(quantized, batch, None)
+
+    def ort():  # one session: onnxruntime runs any batch size
+        runner = onnxruntime_session(name, workdir)
+        return lambda batch: runner
+
+    for label, make in zip(PEERS, (f32, bf16, int8, ort)):
+        attempt(label, make)
+    return builders, missing
+
+
+def versions() -> dict[str, str]:
+    """The peers' package versions (absent ones left out), for the results file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("openvino", "nncf", "onnxruntime"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found

@@ -9,8 +9,13 @@ Per model, inference at batch 256 (images/s) and batch 1 (ms) for
   fast      — ``zoo.prepare_for_cpu_inference`` (inference_mode, torch.compile, and bf16 autocast and
               channels_last where they pay on this machine), with its top-1 on all 10,000 test images;
   int8      — ``zoo.quantized_model`` (PT2E static int8, compiled), with its top-1;
-  onnxruntime — the ``zoo export`` ONNX file in onnxruntime's CPU provider (same threads), with its top-1
-              (int8 and onnxruntime only where their packages are installed; the reason is printed otherwise);
+and the peers a user would deploy with instead (benchmarks/peers.py; pip install '.[peers]'), each with its top-1:
+  openvino_f32, openvino_bf16 — ``ov.convert_model`` of the same model, compiled per batch size with that
+              inference precision (bf16 only where the CPU has it natively);
+  openvino_int8 — NNCF post-training int8 on zoo's 512 calibration images;
+  onnxruntime — the ``zoo export`` ONNX file in onnxruntime's CPU provider (same threads);
+and ``best_zoo_over_best_peer`` at each batch size (> 1: zoo's fastest path beats the fastest peer). A contestant
+whose package is missing is left out with the reason;
 training images/s of zoo's pipeline against the tutorial's (benchmarks/train_pipeline.py), in the precision
 zoo.train uses here; import and
 ``pretrained=True`` load times from a loopback Hub (benchmarks/hub_load.py); and VGG-16 training FLOP/s
@@ -36,11 +41,13 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE.parent))
 
 import hub_load  # noqa: E402
+import peers  # noqa: E402
 import train_pipeline  # noqa: E402
 from tutorial_models import TutorialLeNet, TutorialQuick  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_cifar10  # noqa: E402
+from zoo.int8 import calibration_images  # noqa: E402
 from zoo.metrics import score_runtime  # noqa: E402
 from zoo.manifest import published_records  # noqa: E402
 from zoo.models import build_model  # noqa: E402
@@ -102,26 +109,29 @@ def plain(model):
     return run
 
 
-def deployment_contestants(name: str, workdir: Path) -> tuple[dict[str, Callable], dict[str, str]]:
-    """The int8 model and the ONNX file in onnxruntime, as contestants; and why one is missing, where it is."""
+def int8_contestant(name: str) -> tuple[dict[str, Callable], dict[str, str]]:
+    """The int8 model as a contestant, or why it is missing."""
     from zoo.errors import ZooError
-    from zoo.export import export_onnx, onnx_session
 
-    contestants, missing = {}, {}
     try:
-        int8 = zoo.quantized_model(name)
-        contestants["int8"] = int8
+        return {"int8": zoo.quantized_model(name)}, {}
     except ZooError as error:
-        missing["int8"] = str(error)
-    try:
-        session = onnx_session(export_onnx(name, workdir / f"{name}.onnx"))
-        contestants["onnxruntime"] = lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
-    except ZooError as error:
-        missing["onnxruntime"] = str(error)
-    return contestants, missing
+        return {}, {"int8": str(error)}
 
 
-def inference(name: str, repeat: int, test_split) -> dict:
+ZOO_PATHS = ("zoo", "fast", "int8")  # what zoo gives a user; the peers are benchmarks/peers.py's
+
+
+def best(result: dict, labels) -> dict:
+    """The fastest of ``labels`` at batch 256 (images/s) and at batch 1 (ms), each with its figure."""
+    present = [label for label in labels if label in result]
+    fastest256 = max(present, key=lambda label: result[label]["batch256_img_s"])
+    fastest1 = min(present, key=lambda label: result[label]["batch1_ms"])
+    return {"batch256": fastest256, "batch256_img_s": result[fastest256]["batch256_img_s"],
+            "batch1": fastest1, "batch1_ms": result[fastest1]["batch1_ms"]}
+
+
+def inference(name: str, repeat: int, test_split, calibration: torch.Tensor | None) -> dict:
     import tempfile
 
     published = name in published_records()
@@ -130,12 +140,18 @@ def inference(name: str, repeat: int, test_split) -> dict:
     reference = reference_model(name, model.state_dict())
     contestants = {**({"reference": plain(reference)} if reference else {}), "zoo": plain(model), "fast": fast}
     with tempfile.TemporaryDirectory() as workdir:
-        deployed, missing = deployment_contestants(name, Path(workdir)) if published else ({}, {})
+        deployed, missing = int8_contestant(name) if published else ({}, {})
         contestants.update(deployed)
-        batch256 = timed(contestants, torch.randn(256, 3, 32, 32), repeat)
-        batch1 = timed(contestants, torch.randn(1, 3, 32, 32), repeat * 5)
+        builders, peers_missing = peers.peer_builders(name, model, calibration, Path(workdir)) \
+            if calibration is not None else ({}, {label: "no CIFAR-10 calibration images" for label in peers.PEERS})
+        missing.update(peers_missing)
+        # The peers are compiled per batch size (static shapes, as deployed); zoo's paths take any shape.
+        batch256 = timed({**contestants, **{label: build(256) for label, build in builders.items()}},
+                         torch.randn(256, 3, 32, 32), repeat)
+        batch1 = timed({**contestants, **{label: build(1) for label, build in builders.items()}},
+                       torch.randn(1, 3, 32, 32), repeat * 5)
         result: dict = {"missing": missing}
-        for label in contestants:
+        for label in batch256:
             img_s = [256 / t for t in batch256[label]]
             ms = [t * 1000 for t in batch1[label]]
             result[label] = {"batch256_img_s": summary(img_s, 1)["median"], "batch1_ms": summary(ms, 3)["median"],
@@ -144,6 +160,8 @@ def inference(name: str, repeat: int, test_split) -> dict:
         if published and test_split is not None:
             for label in ["fast", *deployed]:
                 result[label]["top1"] = score_runtime(contestants[label], test_split, batch_size=500).top1
+            for label, build in builders.items():  # 10,000 = 20 × 500: one static shape scores every image
+                result[label]["top1"] = score_runtime(build(500), test_split, batch_size=500).top1
             result["fast"]["published_top1"] = published_records()[name].top1
     baseline = "reference" if reference else "zoo"  # the plain zoo model, for models with no tutorial class
     for label in [c for c in contestants if c != baseline]:
@@ -151,6 +169,13 @@ def inference(name: str, repeat: int, test_split) -> dict:
                                                    result[baseline]["batch256_img_s"], 2)
     if "int8" in result:
         result["int8_over_fast"] = round(result["int8"]["batch256_img_s"] / result["fast"]["batch256_img_s"], 2)
+    if builders:
+        zoo_best, peer_best = best(result, ZOO_PATHS), best(result, peers.PEERS)
+        result["best_zoo"], result["best_peer"] = zoo_best, peer_best
+        # > 1: zoo is faster. At batch 1 the figure is time, so the ratio is peer time over zoo time.
+        result["best_zoo_over_best_peer"] = {
+            "batch256": round(zoo_best["batch256_img_s"] / peer_best["batch256_img_s"], 2),
+            "batch1": round(peer_best["batch1_ms"] / zoo_best["batch1_ms"], 2)}
     return result
 
 
@@ -188,6 +213,23 @@ def peak_fraction(results: dict) -> float:
     return vgg_train["zoo_img_s"] * results["vgg16_train_flop_per_image"] / peak
 
 
+def print_deployment_table(results: dict) -> None:
+    """zoo's paths beside the peers: images/s at batch 256, ms at batch 1, top-1, and best zoo / best peer."""
+    labels = [*ZOO_PATHS, *peers.PEERS]
+    print(f"\n{'model':<18} " + " ".join(f"{label:>14}" for label in labels) + f" {'best zoo/peer':>14}")
+    for name, r in results["models"].items():
+        i = r["inference"]
+        rows = {"img/s @256": lambda c: f"{c['batch256_img_s']:,.0f}", "ms @1": lambda c: f"{c['batch1_ms']:.3f}",
+                "top-1": lambda c: f"{c['top1']:.4f}" if c.get("top1") is not None else "-"}
+        ratio = i.get("best_zoo_over_best_peer", {})
+        ratios = {"img/s @256": ratio.get("batch256"), "ms @1": ratio.get("batch1"), "top-1": None}
+        for row, cell in rows.items():
+            cells = " ".join(f"{cell(i[label]) if label in i else '-':>14}" for label in labels)
+            print(f"{name + ' ' + row:<18} {cells} {'' if ratios[row] is None else f'{ratios[row]:.2f}x':>14}")
+        for label, why in i.get("missing", {}).items():
+            print(f"  {label}: not measured ({why})")
+
+
 def print_table(results: dict) -> None:
     print(f"\n{'model':<14} {'ref img/s':>10} {'zoo img/s':>10} {'fast img/s':>11} {'fast/ref':>9} {'fast top-1':>11} "
           f"{'ref ms@1':>9} {'fast ms@1':>10} {'train tut':>10} {'train zoo':>10}")
@@ -199,18 +241,7 @@ def print_table(results: dict) -> None:
               f"{i['fast']['batch256_img_s']:>11,.0f} {i.get('fast_over_reference', float('nan')):>8.2f}x {top1:>11} "
               f"{ref['batch1_ms']:>9.3f} {i['fast']['batch1_ms']:>10.3f} "
               f"{t.get('tutorial_img_s', 0):>10,.0f} {t.get('zoo_img_s', 0):>10,.0f}")
-    print(f"\n{'model':<14} {'zoo img/s':>10} {'int8 img/s':>11} {'int8/zoo':>9} {'int8/fast':>10} {'int8 top-1':>11} "
-          f"{'ort img/s':>10} {'ort top-1':>10} {'zoo ms@1':>9} {'int8 ms@1':>10} {'ort ms@1':>9}")
-    for name, r in results["models"].items():
-        i = r["inference"]
-        if "int8" not in i or "onnxruntime" not in i:
-            print(f"{name:<14} (not measured: {'; '.join(i.get('missing', {}).values()) or 'no published weights'})")
-            continue
-        print(f"{name:<14} {i['zoo']['batch256_img_s']:>10,.0f} {i['int8']['batch256_img_s']:>11,.0f} "
-              f"{i['int8']['batch256_img_s'] / i['zoo']['batch256_img_s']:>8.2f}x {i['int8_over_fast']:>9.2f}x "
-              f"{i['int8'].get('top1') or 0:>11.4f} {i['onnxruntime']['batch256_img_s']:>10,.0f} "
-              f"{i['onnxruntime'].get('top1') or 0:>10.4f} {i['zoo']['batch1_ms']:>9.3f} {i['int8']['batch1_ms']:>10.3f} "
-              f"{i['onnxruntime']['batch1_ms']:>9.3f}")
+    print_deployment_table(results)
     if "hub" not in results:
         return
     print("\ntraining passes split by a stopwatch: data path / model step, images/s")
@@ -241,11 +272,13 @@ def main() -> None:
     repeat = 3 if args.quick else 20
     try:
         train_split, test_split = load_cifar10(args.data_dir), load_cifar10(args.data_dir, train=False)
+        calibration = calibration_images(args.data_dir)
     except Exception as error:  # noqa: BLE001 — benchmarks still run without data, minus accuracy and training
-        print(f"no CIFAR-10 ({error}): skipping top-1 and training figures", file=sys.stderr)
-        train_split = test_split = None
+        print(f"no CIFAR-10 ({error}): skipping top-1, training figures and the peers", file=sys.stderr)
+        train_split = test_split = calibration = None
     results: dict = {"machine": {"torch": torch.__version__, "threads": torch.get_num_threads(),
-                                 "quick": args.quick}, "machine_class": zoo.machine_class().to_dict(), "models": {}}
+                                 "quick": args.quick, "peers": peers.versions()},
+               "machine_class": zoo.machine_class().to_dict(), "models": {}}
     print(f"machine class: {zoo.machine_class().summary()}", file=sys.stderr, flush=True)
     for name in args.models:
         print(f"{name}: inference…", file=sys.stderr, flush=True)
@@ -253,7 +286,7 @@ def main() -> None:
         heavy = flops > HEAVY_TRAIN_FLOP_PER_IMAGE
         # The small models run a batch in milliseconds: more turns make their medians steadier at little cost.
         inference_repeat = repeat if args.quick or heavy else 5 * repeat
-        entry = {"inference": inference(name, inference_repeat, test_split)}
+        entry = {"inference": inference(name, inference_repeat, test_split, calibration)}
         if train_split is not None and not args.inference_only and (not args.quick or not heavy):
             print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
             count = train_images(flops) // (4 if args.quick else 1)
