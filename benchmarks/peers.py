@@ -7,6 +7,10 @@ shape and as a deployment would. OpenVINO's CPU plugin runs "fp32" models in bf1
 zoo fp32 meets OpenVINO f32, zoo's bf16 fast path meets OpenVINO bf16. OpenVINO's int8 model is NNCF's
 post-training quantization on the same calibration images as zoo's int8 model (CIFAR-10 training images 0-511,
 unaugmented), so the two int8 paths differ in their tools, not their data.
+
+OpenVINO reads the CPU itself and ignores oneDNN's ``ONEDNN_MAX_CPU_ISA``: under that emulation of the class without
+native bf16 it still lists BF16 and defaults to it, so the peers follow zoo's machine class instead (no bf16
+contestant; f32 for what NNCF leaves in float), as the plugin would on such a CPU.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from typing import Callable
 
 import torch
 from torch import nn
+
+from zoo.machine import machine_class
 
 Runner = Callable[[torch.Tensor], torch.Tensor]
 Builder = Callable[[int], Runner]
@@ -96,15 +102,19 @@ def peer_builders(name: str, model: nn.Module, calibration: torch.Tensor,
         converted = openvino_model(model)
         return lambda batch: _compile_openvino(converted, batch, "f32")
 
+    def native_bf16() -> bool:
+        return machine_class().native_bf16 and "BF16" in openvino_capabilities()
+
     def bf16():
-        if "BF16" not in openvino_capabilities():
-            raise PeerUnavailable("this CPU has no native bf16 (OpenVINO runs bf16 only where the CPU has it)")
+        if not native_bf16():
+            raise PeerUnavailable("no native bf16 on this class (OpenVINO runs bf16 only where the CPU has it)")
         converted = openvino_model(model)
         return lambda batch: _compile_openvino(converted, batch, "bf16")
 
-    def int8():  # the plugin's default precision for what NNCF left in float, as a user would run it
+    def int8():  # what NNCF left in float runs in the plugin's default precision: bf16 where native, else f32
         quantized = openvino_quantized(model, calibration)
-        return lambda batch: _compile_openvino(quantized, batch, None)
+        precision = "bf16" if native_bf16() else "f32"
+        return lambda batch: _compile_openvino(quantized, batch, precision)
 
     def ort():  # one session: onnxruntime runs any batch size
         runner = onnxruntime_session(name, workdir)
