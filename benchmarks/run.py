@@ -20,7 +20,8 @@ training images/s of zoo's pipeline against the tutorial's (benchmarks/train_pip
 zoo.train uses here; import and
 ``pretrained=True`` load times from a loopback Hub (benchmarks/hub_load.py); and VGG-16 training FLOP/s
 as a fraction of this CPU's measured bf16 matmul peak. Medians (min, max) after warm-up; the contestants
-take turns (one call, or one training pass, each) so that a change in machine load hits all of them alike.
+take turns so that a change in machine load hits all of them alike: in inference, per turn two untimed calls (the
+previous runtime's spinning threads go idle, see ``timed``) and three timed ones; in training, one pass each.
 Models without published weights are timed with random weights and get no top-1.
 """
 from __future__ import annotations
@@ -53,17 +54,27 @@ from zoo.manifest import published_records  # noqa: E402
 from zoo.models import build_model  # noqa: E402
 
 
-def timed(fns: dict[str, Callable], x: torch.Tensor, repeat: int, warmup: int = 3) -> dict[str, list[float]]:
-    """Seconds per call of each function on ``x``, taking turns so that all see the same machine load."""
+def timed(fns: dict[str, Callable], x: torch.Tensor, repeat: int, warmup: int = 3, settle: int = 2,
+          block: int = 3) -> dict[str, list[float]]:
+    """Seconds per call of each function on ``x``: ``repeat`` turns, so that all see the same machine load; in
+    each turn every function makes ``settle`` untimed calls, then ``block`` timed ones.
+
+    The untimed calls let the previous contestant's threads go idle: runtimes keep their worker threads spinning
+    after a call (onnxruntime by default, OpenMP for a while), and with turns of single calls across runtimes the
+    spinning of one slowed the next 1.5-3x (lenet on this 2-core machine: plain 17.5 -> 29.6 ms at batch 256, the
+    fast path 0.18 -> 0.58 ms at batch 1) — the 2x disagreement between the results files of issue 22."""
     for fn in fns.values():
         for _ in range(warmup):
             fn(x)
     times: dict[str, list[float]] = {label: [] for label in fns}
     for _ in range(repeat):
         for label, fn in fns.items():
-            start = time.perf_counter()
-            fn(x)
-            times[label].append(time.perf_counter() - start)
+            for _ in range(settle):
+                fn(x)
+            for _ in range(block):
+                start = time.perf_counter()
+                fn(x)
+                times[label].append(time.perf_counter() - start)
     return times
 
 
@@ -252,7 +263,8 @@ def print_table(results: dict) -> None:
                   f"(at most {t['speedup_bound_free_data']:.2f}x with a free data path)")
     hub = results["hub"]
     print(f"\nimport torch {hub['import_torch_s']:.3f} s, import hubconf {hub['import_hubconf_s']:.3f} s, "
-          f"pretrained load cold {hub['cold_s']:.3f} s / warm {hub['warm_s']:.3f} s")
+          f"pretrained load from the archive's weights/ {hub.get('archive_s', float('nan')):.3f} s, downloaded cold "
+          f"{hub['cold_s']:.3f} s / warm {hub['warm_s']:.3f} s")
     precision = results["models"].get("vgg16_cifar10", {}).get("train", {}).get("precision", "bf16")
     print(f"VGG-16 training ({precision}): {results['vgg16_train_peak_fraction']:.1%} of the measured {precision} matmul peak "
           f"({results['peak']['bf16_gflop_s']:.0f} GFLOP/s; fp32 {results['peak']['fp32_gflop_s']:.0f} GFLOP/s)")
@@ -285,7 +297,7 @@ def main() -> None:
         flops = train_flops_per_image(name)
         heavy = flops > HEAVY_TRAIN_FLOP_PER_IMAGE
         # The small models run a batch in milliseconds: more turns make their medians steadier at little cost.
-        inference_repeat = repeat if args.quick or heavy else 5 * repeat
+        inference_repeat = repeat if args.quick else (repeat // 2 if heavy else repeat)
         entry = {"inference": inference(name, inference_repeat, test_split, calibration)}
         if train_split is not None and not args.inference_only and (not args.quick or not heavy):
             print(f"{name}: training pipelines…", file=sys.stderr, flush=True)
