@@ -3,7 +3,7 @@
 >>> fast = zoo.prepare_for_cpu_inference(zoo.lenet(pretrained=True))
 >>> logits = fast(images)            # (N, 3, 32, 32) float, normalised as usual; fp32 logits out
 
-Always ``inference_mode`` and ``torch.compile``. The rest depends on the machine (:func:`zoo.machine_class`), as
+Always ``inference_mode`` and ``torch.compile`` (inductor's ``cpp_wrapper``). The rest depends on the machine (:func:`zoo.machine_class`), as
 measured by ``python benchmarks/fast_options.py`` on both CPU classes (README, Performance):
 
 * bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
@@ -27,6 +27,9 @@ from .models._input import check_cifar_input, check_module
 log = logging.getLogger(__name__)
 
 BF16_MIN_BATCH = 16
+# Measured against plain torch.compile, freezing and max-autotune by benchmarks/levers.py on both classes: at batch
+# 1, 1.06-1.29x (the best inductor option in every model and class), at batch 256 1.01-1.12x.
+COMPILE_OPTIONS = {"cpp_wrapper": True}
 WIDE_CONV_CHANNELS = 64
 
 
@@ -50,8 +53,9 @@ class FastCPUInference(nn.Module):
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
-        # compiler at first call and compiles once per input shape.
-        self.model = torch.compile(model) if compile else model
+        # compiler at first call and compiles once per input shape. cpp_wrapper calls the kernels from C++, not
+        # from generated Python: the best of the inductor options on both classes (benchmarks/levers.py).
+        self.model = torch.compile(model, options=COMPILE_OPTIONS) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_cifar_input(x, self.model_name, like=self.input_like)  # before the layout change, which would fail first
