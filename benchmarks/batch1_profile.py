@@ -1,0 +1,101 @@
+"""Where one image's time goes on the fast path, against onnxruntime (issue 22: what bounds batch 1).
+
+    python benchmarks/batch1_profile.py [--models lenet …] [--out benchmarks/batch1_profile.json]
+
+``torch.utils.benchmark.Timer`` (median of blocked runs, 2 threads) times, per model, on one normalised image:
+  check        — the fast path's input check alone (``check_cifar_input``);
+  contexts     — entering and leaving ``inference_mode`` + ``autocast`` with nothing inside;
+  compiled     — the frozen compiled model alone, inside inference mode (dynamo's guards, inductor's wrapper,
+                 the kernels);
+  fast         — the whole fast path (``prepare_for_cpu_inference``) as a user calls it;
+  aoti         — the AOTInductor package (``levers.aoti_path``) alone, inside inference mode;
+  eager        — the plain model under ``no_grad``;
+  onnxruntime  — ``session.run`` on the same image, with the tensor/array conversions;
+and the torch profiler's operator table of the compiled call (the kernels and what launches them).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from torch.utils.benchmark import Timer
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import levers  # noqa: E402
+import peers  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.models._input import check_cifar_input  # noqa: E402
+
+
+def median_us(fn, min_run_time: float = 1.0) -> float:
+    measurement = Timer("fn()", globals={"fn": fn}, num_threads=2).blocked_autorange(min_run_time=min_run_time)
+    return round(measurement.median * 1e6, 1)
+
+
+def profile(name: str, workdir: Path) -> dict:
+    model = zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)).eval()
+    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)))
+    x = torch.randn(1, 3, 32, 32)
+    weight = next(model.parameters())
+    compiled = torch.compile(model, options={"freezing": True})
+    with torch.inference_mode():
+        for _ in range(3):
+            compiled(x), fast(x)
+    ort = peers.onnxruntime_session(name, workdir)
+    package = levers.aoti_path(zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)), 1,
+                               workdir).model.package
+
+    def aoti_call():
+        with torch.inference_mode():
+            return package(x)
+
+    def compiled_call():
+        with torch.inference_mode():
+            return compiled(x)
+
+    def contexts():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=False):
+            pass
+
+    def eager():
+        with torch.no_grad():
+            return model(x)
+
+    times = {"check": median_us(lambda: check_cifar_input(x, name, like=weight)), "contexts": median_us(contexts),
+             "compiled": median_us(compiled_call), "aoti": median_us(aoti_call), "fast": median_us(lambda: fast(x)), "eager": median_us(eager),
+             "onnxruntime": median_us(lambda: ort(x))}
+    with torch.profiler.profile() as profiler:
+        for _ in range(100):
+            compiled_call()
+    table = profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
+    return {"us": times, "profile": table}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["lenet", "cifar_quick", "resnet20_cifar10"],
+                        choices=zoo.list_models())
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    results = {"machine_class": zoo.machine_class().to_dict(), "torch": torch.__version__, "models": {}}
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.models:
+            results["models"][name] = profile(name, Path(workdir))
+            print(f"{name}: " + ", ".join(f"{k} {v:,.1f} us" for k, v in results["models"][name]["us"].items()))
+            print(results["models"][name]["profile"])
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
