@@ -1,15 +1,17 @@
 """Model cards: present for every published model, generated (not hand-edited), numbers from the manifest."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from zoo.api import get_model
-from zoo.card import CONFUSION_PNG, CURVES_PNG, render_card, write_card
+from zoo.card import BENCHMARKS, CONFUSION_PNG, CURVES_PNG, render_card, write_card
 from zoo.card_beyond import RELIABILITY_PNG, has_figures
 from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS
 
-from conftest import PUBLISHED_NAMES
+from conftest import PUBLISHED_NAMES, REPO
 
 
 @pytest.mark.slow
@@ -39,6 +41,14 @@ def test_card_is_what_the_generator_writes_today(name, published, test_split):
     figures = (CONFUSION_PNG, CURVES_PNG) + ((RELIABILITY_PNG,) if has_figures(record) else ())
     for figure in figures:
         assert (CHECKOUT_WEIGHTS / name / figure).read_bytes().startswith(b"\x89PNG")
+    for path in sorted((REPO / "benchmarks").glob(BENCHMARKS)):  # the speed rows are the benchmark files'
+        inference = json.loads(path.read_text())["models"].get(name, {}).get("inference", {})
+        if "fast" in inference:
+            fast = inference["fast"]
+            assert f"(`benchmarks/{path.name}`) | " in card and \
+                f"{fast['batch256_img_s']:,.0f} / {fast['batch1_ms']:.2f}" in card, path.name
+            for batch, ratio in inference.get("best_zoo_over_best_peer", {}).items():
+                assert (f"{1 / ratio:.1f}x faster than zoo's fastest path" in card) == (ratio < 1), (path.name, batch)
     if has_figures(record):  # the section's headline figures are the record's
         corruptions, calibration = record.extra["cifar10_c"], record.extra["calibration"]
         assert f"**{corruptions['float']['mean']:.2%}** float, **{corruptions['int8']['mean']:.2%}** int8" in card

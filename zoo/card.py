@@ -24,8 +24,10 @@ from .weights import CHECKOUT_WEIGHTS
 CONFUSION_PNG = "confusion_matrix.png"
 CURVES_PNG = "training_curves.png"
 HUB_DATASET = "uoft-cs/cifar10"  # CIFAR-10's id on the Hugging Face Hub
-DEPLOY_BENCHMARKS = "results-deploy*.json"  # benchmarks/run.py --inference-only, one file per machine class
-RUNTIMES = {"zoo": "plain", "fast": "fast", "int8": "int8", "onnxruntime": "onnxruntime"}  # benchmark key → column
+BENCHMARKS = "results*.json"  # benchmarks/run.py, one file per machine class
+# benchmark key → column: the first three are zoo's, a missing peer is a dash
+RUNTIMES = {"zoo": "plain", "fast": "fast", "int8": "int8", "onnxruntime": "onnxruntime",
+            "openvino_f32": "OpenVINO f32", "openvino_bf16": "OpenVINO bf16", "openvino_int8": "OpenVINO int8"}
 
 
 TEST_IMAGES_PER_CLASS = 1000  # the CIFAR-10 test set: 10 classes × 1,000 images
@@ -146,25 +148,34 @@ def _deployment(record: WeightsRecord) -> str:
 
 
 def _deployment_speed(name: str) -> str:
-    """Images/s @256 and ms @1 of each runtime, per machine class, from the checkout's benchmark files."""
+    """Images/s @256 and ms @1 of zoo's paths and the peers, per machine class, from the checkout's benchmark files,
+    and where a peer is faster, by how much."""
     import json
 
-    rows = []
-    for path in sorted((CHECKOUT_ROOT / "benchmarks").glob(DEPLOY_BENCHMARKS)):
+    rows, verdicts = [], []
+    for path in sorted((CHECKOUT_ROOT / "benchmarks").glob(BENCHMARKS)):
         results = json.loads(path.read_text(encoding="utf-8"))
         inference = results["models"].get(name, {}).get("inference", {})
-        if not all(label in inference for label in RUNTIMES):
+        if not all(label in inference for label in ("zoo", "fast", "int8")):
             continue
         machine = results["machine_class"]
-        limits = "".join(f", {k}={v}" for k, v in machine["kernel_env"].items())
+        where = machine["cpu"] + "".join(f", {k}={v}" for k, v in machine["kernel_env"].items())
         figures = " | ".join(f"{inference[label]['batch256_img_s']:,.0f} / {inference[label]['batch1_ms']:.2f}"
-                             for label in RUNTIMES)
-        rows.append(f"| {machine['cpu']}, {machine['threads']} threads{limits} (`benchmarks/{path.name}`) | {figures} |")
+                             if label in inference else "—" for label in RUNTIMES)
+        rows.append(f"| {where}, {machine['threads']} threads (`benchmarks/{path.name}`) | {figures} |")
+        ratios = inference.get("best_zoo_over_best_peer", {})
+        for batch, what in (("batch256", "throughput at batch 256"), ("batch1", "single-image latency")):
+            if ratios.get(batch, 1) < 1:
+                verdicts.append(f"for {what} on {where}, {RUNTIMES[inference['best_peer'][batch]]} is "
+                                f"{1 / ratios[batch]:.1f}x faster than zoo's fastest path "
+                                f"({RUNTIMES[inference['best_zoo'][batch]]})")
     if not rows:
         return ""
-    return ("\nSpeed, images/s at batch 256 / ms at batch 1 (`python benchmarks/run.py --inference-only --out FILE`; "
-            "plain: the model `pretrained=True` returns; fast: `zoo.prepare_for_cpu_inference`):\n\n"
-            f"| CPU | {' | '.join(RUNTIMES.values())} |\n|---|{'---:|' * len(RUNTIMES)}\n" + "\n".join(rows) + "\n")
+    return ("\nSpeed, images/s at batch 256 / ms at batch 1 (`python benchmarks/run.py --out FILE`; plain: the model "
+            "`pretrained=True` returns; fast: `zoo.prepare_for_cpu_inference`; the others are the runtimes a "
+            "deployment could pick instead, `benchmarks/peers.py`):\n\n"
+            f"| CPU | {' | '.join(RUNTIMES.values())} |\n|---|{'---:|' * len(RUNTIMES)}\n" + "\n".join(rows) + "\n"
+            + ("".join(f"\n{verdict[0].upper()}{verdict[1:]}." for verdict in verdicts) + "\n" if verdicts else ""))
 
 
 def _storage_note(record: WeightsRecord) -> str:
