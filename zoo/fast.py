@@ -3,8 +3,9 @@
 >>> fast = zoo.prepare_for_cpu_inference(zoo.lenet(pretrained=True))
 >>> logits = fast(images)            # (N, 3, 32, 32) float, normalised as usual; fp32 logits out
 
-Always ``inference_mode`` and ``torch.compile`` (inductor's ``cpp_wrapper``). The rest depends on the machine (:func:`zoo.machine_class`), as
-measured by ``python benchmarks/fast_options.py`` on both CPU classes (README, Performance):
+Always ``inference_mode`` and ``torch.compile`` (inductor's ``cpp_wrapper``). The rest depends on the machine
+(:func:`zoo.machine_class`), as measured by ``python benchmarks/fast_options.py`` on both CPU classes (README,
+Performance):
 
 * bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
   emulated it is slower than fp32 (VGG-16 at batch 256: 0.67x the plain model), and for single images its casts
