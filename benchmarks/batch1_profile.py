@@ -41,8 +41,9 @@ def median_us(fn, min_run_time: float = 1.0) -> float:
 
 
 def profile(name: str, workdir: Path) -> dict:
-    model = zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)).eval()
-    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)))
+    published = name in zoo.list_models(pretrained=True)
+    model = zoo.get_model(name, pretrained=published).eval()
+    fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=published))
     x = torch.randn(1, 3, 32, 32)
     weight = next(model.parameters())
     compiled = torch.compile(model, options={"freezing": True})
@@ -50,8 +51,7 @@ def profile(name: str, workdir: Path) -> dict:
         for _ in range(3):
             compiled(x), fast(x)
     ort = peers.onnxruntime_session(name, workdir)
-    package = levers.aoti_path(zoo.get_model(name, pretrained=name in zoo.list_models(pretrained=True)), 1,
-                               workdir).model.package
+    package = levers.aoti_path(zoo.get_model(name, pretrained=published), 1, workdir).model.package
 
     def aoti_call():
         with torch.inference_mode():
