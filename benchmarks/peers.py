@@ -20,7 +20,9 @@ from typing import Callable
 import torch
 from torch import nn
 
+from zoo.errors import ZooError
 from zoo.machine import machine_class
+from zoo.openvino_ir import compile_openvino, convert, quantize_openvino
 
 Runner = Callable[[torch.Tensor], torch.Tensor]
 Builder = Callable[[int], Runner]
@@ -32,57 +34,28 @@ class PeerUnavailable(RuntimeError):
     """A peer runtime is not installed, or cannot run on this CPU (the message says which, and what to do)."""
 
 
-def _openvino():
+def _peer(what: Callable):
+    """``what()``, with zoo's errors (a runtime not installed, an export refused) as PeerUnavailable."""
     try:
-        import openvino
-    except ImportError as error:
-        raise PeerUnavailable(f"openvino is not installed ({error}): pip install 'cifar10-zoo[peers]'") from None
-    return openvino
+        return what()
+    except ZooError as error:
+        raise PeerUnavailable(str(error)) from None
 
 
 def openvino_capabilities() -> list[str]:
     """What the CPU plugin says this CPU can run natively (``BF16`` only with native bf16)."""
-    return list(_openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
-
-
-def _compile_openvino(ov_model, batch: int, precision: str | None) -> Runner:
-    ov = _openvino()
-    ov_model = ov_model.clone()
-    ov_model.reshape({ov_model.inputs[0]: [batch, 3, 32, 32]})  # static shape: what a deployment compiles
-    config = {"INFERENCE_NUM_THREADS": THREADS, "PERFORMANCE_HINT": "LATENCY"}
-    if precision:
-        config["INFERENCE_PRECISION_HINT"] = precision
-    request = ov.Core().compile_model(ov_model, "CPU", config).create_infer_request()
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(request.infer([x.numpy()])[0].copy())
-    return run
-
-
-def openvino_model(model: nn.Module):
-    """``ov.convert_model`` of the PyTorch float model."""
-    return _openvino().convert_model(model.eval(), example_input=torch.randn(1, 3, 32, 32))
-
-
-def openvino_quantized(model: nn.Module, calibration: torch.Tensor):
-    """NNCF ``quantize`` (default preset) of the converted model on ``calibration`` (normalised images)."""
     try:
-        import nncf
+        import openvino
     except ImportError as error:
-        raise PeerUnavailable(f"nncf is not installed ({error}): pip install 'cifar10-zoo[peers]'") from None
-    samples = [calibration[i:i + 1].numpy() for i in range(len(calibration))]
-    return nncf.quantize(openvino_model(model), nncf.Dataset(samples), subset_size=len(samples))
+        raise PeerUnavailable(f"openvino is not installed ({error}): pip install 'cifar10-zoo[peers]'") from None
+    return list(openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
 
 
 def onnxruntime_session(name: str, workdir: Path) -> Runner:
     """The ``zoo export`` ONNX file in onnxruntime's CPU provider (dynamic batch, ``THREADS`` intra-op threads)."""
-    from zoo.errors import ZooError
     from zoo.export import export_onnx, onnx_session
 
-    try:
-        session = onnx_session(export_onnx(name, workdir / f"{name}.onnx"), threads=THREADS)
-    except ZooError as error:
-        raise PeerUnavailable(str(error)) from None
+    session = _peer(lambda: onnx_session(export_onnx(name, workdir / f"{name}.onnx"), threads=THREADS))
     return lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
 
 
@@ -99,8 +72,8 @@ def peer_builders(name: str, model: nn.Module, calibration: torch.Tensor,
             missing[label] = str(error)
 
     def f32():
-        converted = openvino_model(model)
-        return lambda batch: _compile_openvino(converted, batch, "f32")
+        converted = _peer(lambda: convert(model))
+        return lambda batch: compile_openvino(converted, "f32", THREADS, batch)
 
     def native_bf16() -> bool:
         return machine_class().native_bf16 and "BF16" in openvino_capabilities()
@@ -108,13 +81,13 @@ def peer_builders(name: str, model: nn.Module, calibration: torch.Tensor,
     def bf16():
         if not native_bf16():
             raise PeerUnavailable("no native bf16 on this class (OpenVINO runs bf16 only where the CPU has it)")
-        converted = openvino_model(model)
-        return lambda batch: _compile_openvino(converted, batch, "bf16")
+        converted = _peer(lambda: convert(model))
+        return lambda batch: compile_openvino(converted, "bf16", THREADS, batch)
 
     def int8():  # what NNCF left in float runs in the plugin's default precision: bf16 where native, else f32
-        quantized = openvino_quantized(model, calibration)
+        quantized = _peer(lambda: quantize_openvino(convert(model), calibration))
         precision = "bf16" if native_bf16() else "f32"
-        return lambda batch: _compile_openvino(quantized, batch, precision)
+        return lambda batch: compile_openvino(quantized, precision, THREADS, batch)
 
     def ort():  # one session: onnxruntime runs any batch size
         runner = onnxruntime_session(name, workdir)

@@ -49,6 +49,10 @@ def test_card_is_what_the_generator_writes_today(name, published, test_split):
                 f"{fast['batch256_img_s']:,.0f} / {fast['batch1_ms']:.2f}" in card, path.name
             for batch, ratio in inference.get("best_zoo_over_best_peer", {}).items():
                 assert (f"{1 / ratio:.1f}x faster than zoo's fastest path" in card) == (ratio < 1), (path.name, batch)
+    for key, flag in (("openvino", ""), ("openvino_int8", " --int8")):  # the exports' rows: the record's figures
+        if key in record.extra:
+            assert (f"{record.extra[key]['cifar10_test_top1']:.2%} | `zoo export {name} --format openvino{flag} "
+                    "--evaluate` |") in card, key
     if has_figures(record):  # the section's headline figures are the record's
         corruptions, calibration = record.extra["cifar10_c"], record.extra["calibration"]
         assert f"**{corruptions['float']['mean']:.2%}** float, **{corruptions['int8']['mean']:.2%}** int8" in card

@@ -134,11 +134,12 @@ def test_readme_model_table_gives_the_manifest_figures_and_commands(published):
         assert f"`{record.recipe['command']}`" in row, row
         if "cifar10_test_top1_flip_tta" in record.metrics:
             assert f"flip TTA: {100 * record.metrics['cifar10_test_top1_flip_tta']:.2f} %" in row, row
-        # The Deployment table: float, int8 and ONNX top-1 as the manifest records them.
+        # The Deployment table: float, int8, ONNX and the OpenVINO exports' top-1, column by column, as recorded.
         deployed = next(line for line in lines if line.startswith(f"| `{name}` | {100 * record.top1:.2f} % |"))
-        int8, onnx = record.extra["int8"]["metrics"]["cifar10_test_top1"], record.extra["onnx"]["cifar10_test_top1"]
-        assert f"| {100 * int8:.2f} % ({100 * (int8 - record.top1):+.2f}) |" in deployed, deployed
-        assert f"| {100 * onnx:.2f} % ({100 * (onnx - record.top1):+.2f}) |" in deployed, deployed
+        figures = [record.extra["int8"]["metrics"]["cifar10_test_top1"], record.extra["onnx"]["cifar10_test_top1"],
+                   record.extra["openvino"]["cifar10_test_top1"], record.extra["openvino_int8"]["cifar10_test_top1"]]
+        assert deployed.strip("| ").split(" | ")[2:] == [f"{100 * f:.2f} % ({100 * (f - record.top1):+.2f})"
+                                                        for f in figures], deployed
         # Beyond the clean test set: the corruption mean (float / int8) and the ECE before -> after the temperature.
         corruptions, calibration = record.extra["cifar10_c"], record.extra["calibration"]["float"]
         assert f"| {100 * corruptions['float']['mean']:.2f} / {100 * corruptions['int8']['mean']:.2f} % |" in row, row

@@ -125,9 +125,11 @@ This card and its figures: `python -m zoo.card {record.name}`.
 
 
 def _deployment(record: WeightsRecord) -> str:
-    """Top-1 of the int8 model and of the ONNX file, where measured (manifest entries ``int8`` and ``onnx``)."""
+    """Top-1 of the int8 model, the ONNX file and the OpenVINO exports, where measured (manifest entries ``int8``,
+    ``onnx``, ``openvino``, ``openvino_int8``)."""
     int8, onnx = record.extra.get("int8"), record.extra.get("onnx")
-    if not (int8 or onnx):
+    openvino = {flag: record.extra.get(key) for flag, key in (("", "openvino"), (" --int8", "openvino_int8"))}
+    if not (int8 or onnx or any(openvino.values())):
         return ""
     rows = [f"| PyTorch, fp32 (this file) | {record.top1:.2%} | `python -m zoo.evaluate {record.name}` |"]
     if int8:
@@ -136,6 +138,11 @@ def _deployment(record: WeightsRecord) -> str:
     if onnx:
         rows.append(f"| ONNX (opset {onnx['opset']}), onnxruntime CPU | {onnx['cifar10_test_top1']:.2%} | "
                     f"`zoo export {record.name} --evaluate` |")
+    for flag, entry in openvino.items():
+        if entry:
+            what = "int8 (NNCF, zoo's calibration images)" if flag else "float32"
+            rows.append(f"| OpenVINO IR, {what}, OpenVINO CPU (f32 hint) | {entry['cifar10_test_top1']:.2%} | "
+                        f"`zoo export {record.name} --format openvino{flag} --evaluate` |")
     note = _deployment_speed(record.name)
     if int8:
         calibration = int8["calibration"]

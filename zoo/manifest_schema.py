@@ -71,6 +71,8 @@ OPTIONAL = {  # checked where present
     "mirror": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
     "int8": MAPPING,
     "onnx": MAPPING,
+    "openvino": MAPPING,
+    "openvino_int8": MAPPING,
     "cifar10_c": MAPPING,
     "calibration": MAPPING,
 }
@@ -89,6 +91,8 @@ WITHIN = {  # required once the entry around them is there (an int8 entry withou
     "calibration.float.temperature": (lambda v: _is_number(v) and 0 < v, "a number > 0 (the published temperature)"),
     "onnx.opset": COUNT,
     "onnx.cifar10_test_top1": FRACTION,
+    "openvino.cifar10_test_top1": FRACTION,
+    "openvino_int8.cifar10_test_top1": FRACTION,
 }
 
 
