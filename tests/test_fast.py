@@ -1,6 +1,8 @@
 """The fast CPU inference path keeps the published accuracy and agrees with the plain model."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -45,6 +47,30 @@ def test_fast_path_picks_its_options_for_this_machine(name):
     # lenet's narrow convolutions run faster in NCHW in fp32; VGG-16 needs channels_last at batch 1
     assert fast.channels_last == (native or name == "vgg16_cifar10")
     assert zoo.prepare_for_cpu_inference(zoo.get_model(name), bf16=False, channels_last=False, compile=False).bf16 is False
+
+
+def test_freezing_prepacks_the_weights_and_keeps_the_logits():
+    """``freezing=True`` must reach dynamo, not inductor alone: as a torch.compile option it froze nothing (the
+    convolutions stayed aten's, unpacked), which benchmarks/levers.py once measured as "frozen"."""
+    torch.manual_seed(0)
+    model = zoo.lenet().eval()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        reference = model(x)
+
+    def convolutions(fast) -> set[str]:
+        fast(x)  # compiles
+        with torch.profiler.profile() as profile:
+            logits = fast(x)
+        assert torch.allclose(logits, reference, atol=1e-4)
+        return {event.key for event in profile.key_averages() if "conv" in event.key.lower()}
+
+    frozen = convolutions(zoo.prepare_for_cpu_inference(copy.deepcopy(model), bf16=False, freezing=True))
+    unfrozen = convolutions(zoo.prepare_for_cpu_inference(copy.deepcopy(model), bf16=False))
+    # the frozen graph calls oneDNN's pre-packed convolution from C++ (cpp_wrapper), out of the profiler's sight;
+    # unfrozen, the graph goes through aten's convolution, which the profiler records
+    assert not any(key.startswith("aten::") for key in frozen), frozen
+    assert "aten::_convolution" in unfrozen, unfrozen
 
 
 def test_small_batches_run_in_fp32_even_where_bf16_is_chosen():
