@@ -189,6 +189,8 @@ PATHS = [
     (["export", "lenet", "--output", "{root}/a_file/x.onnx"], "lies under"),
     (["export", "lenet", "--output", "{ro}/x.onnx"], "cannot write in"),
     (["export", "lenet", "--output", ""], "an empty path"),
+    (["export", "lenet", "--format", "openvino", "--output", ""], "an empty path"),
+    (["export", "lenet", "--format", "openvino", "--output", "{root}/a_file"], "is a file: give a folder"),
     (["evaluate", "lenet", "--checkpoint", "{root}/absent.pth"], "absent.pth: no such file"),
     (["evaluate", "lenet", "--checkpoint", "{root}/a_dir"], "is a folder: give a file"),
     (["evaluate", "lenet", "--checkpoint", "{root}/a_fifo"], "is not a regular file"),

@@ -48,7 +48,7 @@ def _output(args: argparse.Namespace):
     else:
         default, check = f"{args.model}-openvino{'-int8' if args.int8 else ''}", writable_dir
     try:
-        return check(args.output or default)
+        return check(default if args.output is None else args.output)
     except PathError as error:
         raise UsageError(str(error)) from None
 
