@@ -42,6 +42,13 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
 
 
+def same_class(entry: dict) -> list[str]:
+    """How this machine's class differs from the one a manifest entry was measured on (empty: the same class)."""
+    from zoo.machine import machine_class
+
+    return machine_class().differences(entry["machine_class"])
+
+
 def missing(reason: str):
     """Skip on a developer machine, fail in CI (where everything must be there)."""
     if IN_CI:

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo, same_class
 
 MAX_DROP = 0.002  # issue 12's goal: int8 within 0.2 point of the float model
 
@@ -17,12 +17,6 @@ def torchao():
         import torchao  # noqa: F401
     except ImportError:
         missing("torchao is not installed: pip install 'cifar10-zoo[int8]' (the test extra has it)")
-
-
-def same_class(entry: dict) -> list[str]:
-    from zoo.machine import machine_class
-
-    return machine_class().differences(entry["machine_class"])
 
 
 @pytest.mark.slow

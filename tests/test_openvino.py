@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
+from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo, same_class
 from zoo.data import normalize
 
 # Logits of the f32 export vs PyTorch's on the first test images: the same arithmetic in OpenVINO's kernel order.
@@ -22,12 +22,6 @@ def openvino_runtime():
             __import__(module)
         except ImportError:
             missing(f"{module} is not installed: pip install 'cifar10-zoo[openvino]' (the test extra has it)")
-
-
-def same_class(entry: dict) -> list[str]:
-    from zoo.machine import machine_class
-
-    return machine_class().differences(entry["machine_class"])
 
 
 def read_info(folder) -> dict[str, str]:

@@ -19,6 +19,7 @@ from .errors import DISTRIBUTION
 from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
 from .metrics import score
 from .models import ARCHITECTURES
+from .openvino_ir import RECORD_KEYS
 from .weights import CHECKOUT_WEIGHTS
 
 CONFUSION_PNG = "confusion_matrix.png"
@@ -128,7 +129,7 @@ def _deployment(record: WeightsRecord) -> str:
     """Top-1 of the int8 model, the ONNX file and the OpenVINO exports, where measured (manifest entries ``int8``,
     ``onnx``, ``openvino``, ``openvino_int8``)."""
     int8, onnx = record.extra.get("int8"), record.extra.get("onnx")
-    openvino = {flag: record.extra.get(key) for flag, key in (("", "openvino"), (" --int8", "openvino_int8"))}
+    openvino = {" --int8" if int8_export else "": record.extra.get(key) for int8_export, key in RECORD_KEYS.items()}
     if not (int8 or onnx or any(openvino.values())):
         return ""
     rows = [f"| PyTorch, fp32 (this file) | {record.top1:.2%} | `python -m zoo.evaluate {record.name}` |"]
