@@ -4,12 +4,14 @@
 
 Each contestant is the fast path (``zoo.prepare_for_cpu_inference``: its input check, layout, autocast and
 inference mode) around a different compiled model, so that only the lever differs:
-  fast          — the fast path as it ships;
+  fast          — the fast path as it ships (benchmarks/levers*.json were measured when it shipped
+                  ``cpp_wrapper``, unfrozen, for every model; it now freezes the wide-convolution models, no
+                  ``cpp_wrapper``: the "frozen" row for those, "unfrozen" for lenet);
   unfrozen      — plain ``torch.compile``, no option;
   frozen        — inductor ``freezing``: weights become constants, folded and pre-packed for oneDNN (set while
                   dynamo traces: as a ``torch.compile`` option it freezes nothing);
   frozen_cpp    — freezing and inductor ``cpp_wrapper`` (the compiled graph called from C++, not from generated
-                  Python; the fast path has it);
+                  Python);
   autotune      — max-autotune (as ``mode="max-autotune"``) with freezing (inductor's C++ GEMM templates, tuned per shape);
   aoti          — an AOTInductor package (``torch.export`` at this batch size, ``aoti_compile_and_package`` with
                   freezing, ``aoti_load_package``): no dynamo guards, no Python wrapper per call;
@@ -49,7 +51,7 @@ from zoo.metrics import score_runtime  # noqa: E402
 # Freezing is the fast path's own switch (FastCPUInference.freezing: inductor's config patched while dynamo traces);
 # as a torch.compile option it reaches inductor alone and freezes nothing (what this file measured before).
 LEVERS: dict[str, dict] = {
-    "fast": {},  # the fast path as it ships: cpp_wrapper, not frozen
+    "fast": {},  # the fast path as it ships (zoo/fast.py's choice for the model)
     "unfrozen": {"freezing": False, "options": {}},
     "frozen": {"freezing": True, "options": {}},
     "frozen_cpp": {"freezing": True, "options": {"cpp_wrapper": True}},

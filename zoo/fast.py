@@ -3,15 +3,18 @@
 >>> fast = zoo.prepare_for_cpu_inference(zoo.lenet(pretrained=True))
 >>> logits = fast(images)            # (N, 3, 32, 32) float, normalised as usual; fp32 logits out
 
-Always ``inference_mode`` and ``torch.compile`` (inductor's ``cpp_wrapper``). The rest depends on the machine
-(:func:`zoo.machine_class`), as measured by ``python benchmarks/fast_options.py`` on both CPU classes (README,
-Performance):
+Always ``inference_mode`` and ``torch.compile`` (inductor). The rest depends on the model and the machine
+(:func:`zoo.machine_class`), as measured by ``python benchmarks/fast_options.py`` and ``benchmarks/levers.py`` on
+both CPU classes (README, Performance):
 
 * bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
   emulated it is slower than fp32 (VGG-16 at batch 256: 0.67x the plain model), and for single images its casts
   cost more than they save even natively for the small models (lenet at batch 1: 0.81x).
 * channels_last under bf16, and in fp32 for models with wide convolutions (>= 64 output channels): fp32 lenet runs
   faster in NCHW, VGG-16 at batch 1 only beats the plain model in channels_last.
+* inductor freezing (weights folded into the graph and pre-packed for oneDNN) for models with wide convolutions:
+  ResNet-20 1.32-1.47x at batch 256, VGG-16 1.94-2.10x at batch 1, on both classes (cifar_quick, one 64-channel
+  convolution, 0.97-1.16x); lenet's 0.88-1.10x is not a gain.
 
 The published models keep their top-1 within 0.1 point on this path (tests/test_fast.py).
 """
@@ -30,9 +33,8 @@ from .models._input import check_cifar_input, check_module
 log = logging.getLogger(__name__)
 
 BF16_MIN_BATCH = 16
-# Measured against plain torch.compile, freezing and max-autotune by benchmarks/levers.py on both classes: at batch
-# 1, 1.06-1.29x (the best inductor option in every model and class), at batch 256 1.01-1.12x.
-COMPILE_OPTIONS = {"cpp_wrapper": True}
+# No other inductor option: cpp_wrapper gained nothing unfrozen and, frozen, lost at batch 1 (VGG-16 9.3 vs 4.6 ms);
+# max-autotune gained nothing consistent (benchmarks/levers.py, both classes)
 WIDE_CONV_CHANNELS = 64
 
 
@@ -57,11 +59,10 @@ class FastCPUInference(nn.Module):
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
-        # compiler at first call and compiles once per input shape. cpp_wrapper calls the kernels from C++, not
-        # from generated Python: the best of the inductor options on both classes (benchmarks/levers.py).
+        # compiler at first call and compiles once per input shape.
         # "freezing" among the options too: dynamo reuses a graph compiled for another instance of the same class
         # with the same options, so frozen and unfrozen paths must differ in them, not only in the patch below
-        self.model = torch.compile(model, options={**COMPILE_OPTIONS, "freezing": freezing}) if compile else model
+        self.model = torch.compile(model, options={"freezing": freezing}) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_cifar_input(x, self.model_name, like=self.input_like)  # before the layout change, which would fail first
@@ -80,14 +81,14 @@ class FastCPUInference(nn.Module):
 
 
 def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, compile: bool = True,
-                              channels_last: bool | None = None, freezing: bool = False) -> FastCPUInference:
+                              channels_last: bool | None = None, freezing: bool | None = None) -> FastCPUInference:
     """The fast CPU inference path for ``model``; options left as ``None`` are chosen for this machine.
 
     ``bf16``: autocast batches of 16 or more to bfloat16 (default: only where the CPU has native bf16).
     ``channels_last``: default under bf16, or for models with convolutions of 64 or more output channels.
-    ``freezing``: inductor folds the weights into the compiled graph and pre-packs them for oneDNN (later changes to
-    the model's weights are not seen). Off by default until measured on both CPU classes: on the native-bf16 class it
-    was 1.02-1.94x the default fast path (VGG-16 at batch 1: 4.55 vs 8.85 ms; benchmarks/levers.json).
+    ``freezing``: inductor folds the weights into the compiled graph and pre-packs them for oneDNN (default: for models
+    with convolutions of 64 or more output channels). Frozen, later changes to the model's weights are not seen:
+    prepare again after loading new weights.
     ``compile=False`` runs it eagerly; where no C++ compiler is found (torch inductor needs one) that is chosen too,
     with one logged warning.
     """
@@ -99,6 +100,7 @@ def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, com
         compile = False
     chosen = fast_path_options(model, bf16=bf16)
     channels_last = chosen["channels_last"] if channels_last is None else channels_last
+    freezing = chosen["freezing"] if freezing is None else freezing
     return FastCPUInference(model, bf16=chosen["bf16"], compile=compile, channels_last=channels_last,
                             freezing=freezing)
 
@@ -107,4 +109,5 @@ def fast_path_options(model: nn.Module, here: MachineClass | None = None, bf16: 
     """The options :func:`prepare_for_cpu_inference` picks for ``model`` on this machine (or ``here``); ``bf16``
     overrides the machine's choice, and channels_last follows it."""
     bf16 = (here or machine_class()).native_bf16 if bf16 is None else bf16
-    return {"bf16": bf16, "channels_last": bf16 or has_wide_convolutions(model)}
+    wide = has_wide_convolutions(model)
+    return {"bf16": bf16, "channels_last": bf16 or wide, "freezing": wide}
