@@ -100,3 +100,15 @@ def test_train_step_profile_names_the_operators(data_dir):
         model_ms = 256 / row["model_step_img_s"] * 1000
         share = row["augment_ms_per_256_images"] / (row["augment_ms_per_256_images"] + model_ms)
         assert abs(row["augment_share_of_step"] - share) <= 0.002, name
+
+
+@pytest.mark.parametrize("results_file", sorted(p.name for p in (REPO / "benchmarks").glob("results*.json")))
+def test_readme_speed_tables_are_the_results_files(results_file):
+    """Each benchmarks/run.py file's tables, rendered by benchmarks/readme_tables.py, stand in the README verbatim:
+    a re-run that is not rendered, or a figure edited by hand, fails here."""
+    from readme_tables import peers_table, performance_table
+
+    results = json.loads((REPO / "benchmarks" / results_file).read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for table in (performance_table(results), peers_table(results)):
+        assert table in readme, f"README lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"

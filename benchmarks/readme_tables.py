@@ -1,0 +1,76 @@
+"""The README's speed tables, rendered from one ``benchmarks/run.py`` results file (one file per machine class).
+
+    python benchmarks/readme_tables.py benchmarks/results.json [benchmarks/results-no-bf16.json …]
+
+Prints, per file, the Performance table (reference / zoo / fast, training) and the table beside the peers
+(Deployment). The README holds them verbatim; tests/test_benchmarks.py checks that it still does, so a re-run of
+``run.py`` cannot leave the README describing another run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from zoo.card import RUNTIMES  # noqa: E402  (the cards' column names: one vocabulary for both)
+
+UNPUBLISHED_MARK = "⁵"  # the README's footnote: random weights, timed for the shapes only
+BATCHES = (("batch256", "batch256_img_s", "img/s @256", "{:,.0f}"), ("batch1", "batch1_ms", "ms @1", "{:.3f}"))
+
+
+def performance_table(results: dict) -> str:
+    """reference / zoo / fast at both batch sizes, the fast path's top-1, and training, for the published models."""
+    trained = sorted({model["train"]["precision"] for model in results["models"].values() if "train" in model})
+    header = ("| model | inference, images/s @256: reference / zoo / **fast** | latency @1 (ms): reference / fast "
+              f"| fast top-1 | training images/s: tutorial / zoo ({'/'.join(trained)}) |"
+              "\n|---|---|---|---:|---|")
+    rows = []
+    for name, model in results["models"].items():
+        inference, train = model["inference"], model.get("train")
+        fast = inference["fast"]
+        if fast.get("top1") is None:
+            continue  # unpublished: no top-1, no row here (its speed is in the peers' table)
+        reference = inference.get("reference")
+        ratio = inference.get("fast_over_reference", inference.get("fast_over_zoo"))
+        ref256 = f"{reference['batch256_img_s']:,.0f}" if reference else "—"
+        ref1 = f"{reference['batch1_ms']:.3f}" if reference else "—"
+        training = (f"{train['tutorial_img_s']:,.0f} / {train['zoo_img_s']:,.0f} ({train['speedup']:.1f}×)"
+                    if train else "—")
+        rows.append(f"| `{name}` | {ref256} / {inference['zoo']['batch256_img_s']:,.0f} / "
+                    f"**{fast['batch256_img_s']:,.0f}** ({ratio:.1f}×) | {ref1} / {fast['batch1_ms']:.3f} | "
+                    f"{100 * fast['top1']:.2f} % | {training} |")
+    return header + "\n" + "\n".join(rows)
+
+
+def peers_table(results: dict) -> str:
+    """zoo's paths and the peers at both batch sizes; bold: the fastest of each side; last: best zoo / best peer."""
+    header = (f"| model | {' | '.join(RUNTIMES.values())} | best zoo / best peer |\n"
+              f"|---|{'---:|' * (len(RUNTIMES) + 1)}")
+    rows = []
+    for name, model in results["models"].items():
+        inference = model["inference"]
+        shown = f"`{name}`" + ("" if inference["fast"].get("top1") is not None else UNPUBLISHED_MARK)
+        for batch, key, unit, form in BATCHES:
+            bold = {inference["best_zoo"][batch], inference["best_peer"][batch]}
+            cells = [("—" if label not in inference else
+                      (f"**{form.format(inference[label][key])}**" if label in bold else form.format(inference[label][key])))
+                     for label in RUNTIMES]
+            rows.append(f"| {shown} {unit} | {' | '.join(cells)} | "
+                        f"{inference['best_zoo_over_best_peer'][batch]:.2f}× |")
+    return header + "\n" + "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("results", nargs="+", type=Path, help="benchmarks/run.py --out files")
+    for path in parser.parse_args().results:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        print(f"{path}: Performance\n\n{performance_table(results)}\n\n{path}: beside the peers\n\n"
+              f"{peers_table(results)}\n")
+
+
+if __name__ == "__main__":
+    main()
