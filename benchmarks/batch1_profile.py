@@ -5,8 +5,8 @@
 ``torch.utils.benchmark.Timer`` (median of blocked runs, 2 threads) times, per model, on one normalised image:
   check        — the fast path's input check alone (``check_cifar_input``);
   contexts     — entering and leaving ``inference_mode`` + ``autocast`` with nothing inside;
-  compiled     — the frozen compiled model alone, inside inference mode (dynamo's guards, inductor's wrapper,
-                 the kernels);
+  compiled     — the fast path's compiled model alone (frozen where the fast path freezes), inside inference mode:
+                 dynamo's guards, inductor's wrapper, the kernels;
   fast         — the whole fast path (``prepare_for_cpu_inference``) as a user calls it;
   aoti         — the AOTInductor package (``levers.aoti_path``) alone, inside inference mode;
   eager        — the plain model under ``no_grad``;
@@ -46,10 +46,9 @@ def profile(name: str, workdir: Path) -> dict:
     fast = zoo.prepare_for_cpu_inference(zoo.get_model(name, pretrained=published))
     x = torch.randn(1, 3, 32, 32)
     weight = next(model.parameters())
-    compiled = torch.compile(model)  # frozen by the patch at each call: dynamo must see it (levers.py says why)
-    with torch.inference_mode(), torch._inductor.config.patch(freezing=True):  # the fast path sets its own
-        for _ in range(3):
-            compiled(x), fast(x)
+    laid_out = x.contiguous(memory_format=torch.channels_last) if fast.channels_last else x
+    for _ in range(3):
+        fast(x)  # compiles
     ort = peers.onnxruntime_session(name, workdir)
     package = levers.aoti_path(zoo.get_model(name, pretrained=published), 1, workdir).model.package
 
@@ -57,9 +56,9 @@ def profile(name: str, workdir: Path) -> dict:
         with torch.inference_mode():
             return package(x)
 
-    def compiled_call():
-        with torch.inference_mode(), torch._inductor.config.patch(freezing=True):
-            return compiled(x)
+    def compiled_call():  # as FastCPUInference.forward calls it at batch 1 (fp32), less the check and the layout
+        with torch.inference_mode(), torch._inductor.config.patch(freezing=fast.freezing):
+            return fast.model(laid_out)
 
     def contexts():
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=False):
@@ -81,12 +80,12 @@ def profile(name: str, workdir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["lenet", "cifar_quick", "resnet20_cifar10"],
-                        choices=zoo.list_models())
+    parser.add_argument("--models", nargs="+", default=zoo.list_models(pretrained=True), choices=zoo.list_models())
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(2)
     results = {"machine_class": zoo.machine_class().to_dict(), "torch": torch.__version__, "models": {}}
+    print(zoo.machine_class().summary())
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.models:
             results["models"][name] = profile(name, Path(workdir))
