@@ -2,7 +2,9 @@
 
     python benchmarks/batch1_profile.py [--models lenet …] [--out benchmarks/batch1_profile.json]
 
-``torch.utils.benchmark.Timer`` (median of blocked runs, 2 threads) times, per model, on one normalised image:
+``torch.utils.benchmark.Timer`` (median of blocked runs, 2 threads) times, per model, on one normalised image, in
+``ROUNDS`` turns (this machine's speed moves by ±20 % from one minute to the next; each figure is the median of its
+turns):
   check        — the fast path's input check alone (``check_cifar_input``);
   contexts     — entering and leaving ``inference_mode`` + ``autocast`` with nothing inside;
   compiled     — the fast path's compiled model alone (frozen where the fast path freezes), inside inference mode:
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -33,6 +36,8 @@ import peers  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.models._input import check_cifar_input  # noqa: E402
+
+ROUNDS = 5
 
 
 def median_us(fn, min_run_time: float = 1.0) -> float:
@@ -57,7 +62,7 @@ def profile(name: str, workdir: Path) -> dict:
             return package(x)
 
     def compiled_call():  # as FastCPUInference.forward calls it at batch 1 (fp32), less the check and the layout
-        with torch.inference_mode(), torch._inductor.config.patch(freezing=fast.freezing):
+        with torch.inference_mode(), fast.compile_context():
             return fast.model(laid_out)
 
     def contexts():
@@ -68,14 +73,19 @@ def profile(name: str, workdir: Path) -> dict:
         with torch.no_grad():
             return model(x)
 
-    times = {"check": median_us(lambda: check_cifar_input(x, name, like=weight)), "contexts": median_us(contexts),
-             "compiled": median_us(compiled_call), "aoti": median_us(aoti_call), "fast": median_us(lambda: fast(x)), "eager": median_us(eager),
-             "onnxruntime": median_us(lambda: ort(x))}
+    runners = {"check": lambda: check_cifar_input(x, name, like=weight), "contexts": contexts,
+               "compiled": compiled_call, "aoti": aoti_call, "fast": lambda: fast(x), "eager": eager,
+               "onnxruntime": lambda: ort(x)}
+    turns: dict[str, list[float]] = {label: [] for label in runners}
+    for _ in range(ROUNDS):
+        for label, run in runners.items():
+            turns[label].append(median_us(run, min_run_time=0.3))
+    times = {label: round(statistics.median(values), 1) for label, values in turns.items()}
     with torch.profiler.profile() as profiler:
         for _ in range(100):
             compiled_call()
     table = profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12)
-    return {"us": times, "profile": table}
+    return {"us": times, "us_turns": turns, "profile": table}
 
 
 def main() -> None:

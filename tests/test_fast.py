@@ -68,10 +68,25 @@ def test_freezing_prepacks_the_weights_and_keeps_the_logits():
         return {event.key for event in profile.key_averages() if "conv" in event.key.lower()}
 
     frozen = convolutions(zoo.prepare_for_cpu_inference(copy.deepcopy(model), bf16=False, freezing=True))
+    assert torch._inductor.config.freezing is False  # restored after the call
     unfrozen = convolutions(zoo.prepare_for_cpu_inference(copy.deepcopy(model), bf16=False))
     # frozen, the graph calls oneDNN's convolution on weights packed once; unfrozen, aten's convolution
     assert "mkldnn::_convolution_pointwise" in frozen and not any(key.startswith("aten::") for key in frozen), frozen
     assert "aten::_convolution" in unfrozen, unfrozen
+
+
+def test_freezing_stays_on_while_any_caller_is_inside():
+    """Two threads calling frozen models overlap: the first to leave must not switch freezing off under the other's
+    compile, and the last to leave restores the setting from before (not leave it on for every later compile)."""
+    from zoo.fast import inductor_freezing
+
+    first, second = inductor_freezing(), inductor_freezing()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first caller leaves while the second is still inside
+    assert torch._inductor.config.freezing is True
+    second.__exit__(None, None, None)
+    assert torch._inductor.config.freezing is False
 
 
 def test_small_batches_run_in_fp32_even_where_bf16_is_chosen():

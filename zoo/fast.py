@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 
 import torch
 import torch._inductor.config as inductor_config
@@ -36,6 +38,37 @@ BF16_MIN_BATCH = 16
 # No other inductor option: cpp_wrapper gained nothing unfrozen and, frozen, lost at batch 1 (VGG-16 9.3 vs 4.6 ms);
 # max-autotune gained nothing consistent (benchmarks/levers.py, both classes)
 WIDE_CONV_CHANNELS = 64
+
+
+class _InductorFreezing:
+    """inductor's freezing on while any caller, in any thread, is inside; the setting before the first one restored
+    after the last. The setting is process-wide, so callers that each saved and restored it (as
+    ``inductor_config.patch`` does) could, overlapping in two threads, switch it off under the other's compile or
+    leave it on for good. ``patch()`` also defines a class at every call: 30 us a call against 12 us here (AMD
+    family 23, AVX2 class), a tenth of a small model's batch-1 call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._prior = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._inside:
+                self._prior = inductor_config.freezing
+                inductor_config.freezing = True
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if not self._inside:
+                    inductor_config.freezing = self._prior
+
+
+inductor_freezing = _InductorFreezing()
 
 
 def has_wide_convolutions(model: nn.Module) -> bool:
@@ -71,9 +104,12 @@ class FastCPUInference(nn.Module):
         bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= self.bf16_min_batch
         # inductor's freezing must be on while dynamo traces, at every call that may compile a new shape:
         # torch.compile(options={"freezing": True}) reaches inductor only, and freezes nothing (pytorch#139272)
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), \
-                (inductor_config.patch(freezing=True) if self.freezing else contextlib.nullcontext()):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16), self.compile_context():
             return self.model(x).float()
+
+    def compile_context(self) -> contextlib.AbstractContextManager:
+        """The inductor settings every call of the compiled model needs (freezing, where chosen)."""
+        return inductor_freezing() if self.freezing else contextlib.nullcontext()
 
     def extra_repr(self) -> str:
         return (f"bf16={self.bf16} (batches >= {self.bf16_min_batch}), channels_last={self.channels_last}, "

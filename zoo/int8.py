@@ -31,6 +31,7 @@ from torch import nn
 from .api import get_model, get_weights
 from .data import Split, load_cifar10, load_cifar10_test, normalize
 from .errors import InputError, InputTypeError, ZooError, require_extra
+from .fast import inductor_freezing
 from .manifest import WeightsRecord, atomic_write_bytes, write_record
 from .metrics import Score, score_runtime
 from .models._input import check_cifar_input, check_module
@@ -156,11 +157,9 @@ class CompiledInt8(nn.Module):
         self.compiled = torch.compile(converted)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        import torch._inductor.config as inductor_config
-
         check_cifar_input(x, "the int8 model", like=_CPU_FLOAT32)
 
-        with inductor_config.patch(freezing=True), torch.no_grad():
+        with inductor_freezing(), torch.no_grad():
             return self.compiled(x)
 
 
