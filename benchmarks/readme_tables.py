@@ -1,10 +1,11 @@
-"""The README's speed tables, rendered from one ``benchmarks/run.py`` results file (one file per machine class).
+"""The README's speed tables, rendered from the benchmark files (one file per machine class and script).
 
-    python benchmarks/readme_tables.py benchmarks/results.json [benchmarks/results-no-bf16.json …]
+    python benchmarks/readme_tables.py benchmarks/results.json benchmarks/batch1_profile.json …
 
-Prints, per file, the Performance table (reference / zoo / fast, training) and the table beside the peers
-(Deployment). The README holds them verbatim; tests/test_benchmarks.py checks that it still does, so a re-run of
-``run.py`` cannot leave the README describing another run.
+Prints, per ``benchmarks/run.py`` results file, the Performance table (reference / zoo / fast, training) and the
+table beside the peers (Deployment); per ``batch1_profile.py`` or ``int8_profile.py`` file, its table. The README
+holds them verbatim; tests/test_benchmarks.py checks that it still does, so a re-run cannot leave the README
+describing another run.
 """
 from __future__ import annotations
 
@@ -63,14 +64,56 @@ def peers_table(results: dict) -> str:
     return header + "\n" + "\n".join(rows)
 
 
+def profiled_share(table: str, kernel: str) -> float:
+    """The self-CPU share (0-1) of the torch profiler's rows whose operator name contains ``kernel``."""
+    shares = [float(line.split()[1].rstrip("%")) for line in table.splitlines()
+              if line.split() and kernel in line.split()[0] and line.split()[1].endswith("%")]
+    return sum(shares) / 100
+
+
+def batch1_table(profile: dict) -> str:
+    """benchmarks/batch1_profile.py: one image through each PyTorch form and onnxruntime, and the convolutions' share."""
+    header = ("| model | compiled (fast path's) | AOTInductor package | plain (eager) | onnxruntime | convolutions' share "
+              "of the compiled call | convolutions alone |\n|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for name, model in profile["models"].items():
+        us, share = model["us"], profiled_share(model["profile"], "convolution")
+        rows.append(f"| `{name}` | {us['compiled']:,.0f} µs | {us['aoti']:,.0f} | {us['eager']:,.0f} | "
+                    f"{us['onnxruntime']:,.0f} | {share:.0%} | {share * us['compiled']:,.0f} µs |")
+    return header + "\n" + "\n".join(rows)
+
+
+def int8_table(profile: dict) -> str:
+    """benchmarks/int8_profile.py: zoo's int8 against OpenVINO's at batch 256, beside the VNNI ceiling."""
+    labels = ("int8", "int8_cl", "openvino_int8")
+    header = ("| model | zoo int8, img/s (of the VNNI peak) | zoo int8, channels_last input | OpenVINO int8 | "
+              "zoo / OpenVINO | int8 convolutions' share of zoo's call |\n|---|---:|---:|---:|---:|---:|")
+    rows = []
+    for name, model in profile["models"].items():
+        shares = model.get("share_of_vnni_peak", {})
+        cells = [f"{model['img_s'][label]:,.0f} ({shares[label]:.0%})" if label in shares else
+                 (f"{model['img_s'][label]:,.0f}" if label in model["img_s"] else "—") for label in labels]
+        ratio = (f"{model['img_s']['int8'] / model['img_s']['openvino_int8']:.2f}×"
+                 if "openvino_int8" in model["img_s"] else "—")
+        rows.append(f"| `{name}` | {' | '.join(cells)} | {ratio} | {profiled_share(model['profile'], 'qconv'):.0%} |")
+    return header + "\n" + "\n".join(rows)
+
+
+def tables(path: Path) -> list[str]:
+    """The README tables of one benchmark file, chosen by its name."""
+    results = json.loads(path.read_text(encoding="utf-8"))
+    if path.name.startswith("batch1_profile"):
+        return [batch1_table(results)]
+    if path.name.startswith("int8_profile"):
+        return [int8_table(results)]
+    return [performance_table(results), peers_table(results)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", type=Path, help="benchmarks/run.py --out files")
     for path in parser.parse_args().results:
-        results = json.loads(path.read_text(encoding="utf-8"))
-        print(f"{path}: Performance\n\n{performance_table(results)}\n\n{path}: beside the peers\n\n"
-              f"{peers_table(results)}\n")
-
+        print(f"{path}:\n\n" + "\n\n".join(tables(path)) + "\n")
 
 if __name__ == "__main__":
     main()

@@ -102,13 +102,16 @@ def test_train_step_profile_names_the_operators(data_dir):
         assert abs(row["augment_share_of_step"] - share) <= 0.002, name
 
 
-@pytest.mark.parametrize("results_file", sorted(p.name for p in (REPO / "benchmarks").glob("results*.json")))
-def test_readme_speed_tables_are_the_results_files(results_file):
-    """Each benchmarks/run.py file's tables, rendered by benchmarks/readme_tables.py, stand in the README verbatim:
-    a re-run that is not rendered, or a figure edited by hand, fails here."""
-    from readme_tables import peers_table, performance_table
+README_FILES = ("results*.json", "batch1_profile*.json", "int8_profile*.json")
 
-    results = json.loads((REPO / "benchmarks" / results_file).read_text(encoding="utf-8"))
+
+@pytest.mark.parametrize("results_file", sorted(p.name for pattern in README_FILES
+                                                for p in (REPO / "benchmarks").glob(pattern)))
+def test_readme_speed_tables_are_the_benchmark_files(results_file):
+    """Each benchmark file's tables, rendered by benchmarks/readme_tables.py, stand in the README verbatim: a re-run
+    that is not rendered, or a figure edited by hand, fails here."""
+    from readme_tables import tables
+
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for table in (performance_table(results), peers_table(results)):
+    for table in tables(REPO / "benchmarks" / results_file):
         assert table in readme, f"README lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"
