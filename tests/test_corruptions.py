@@ -96,6 +96,7 @@ def test_severity_is_what_the_corruption_does_not_a_seed(scipy, test_split):
 def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, test_split):
     """Each model scores the regenerated subset exactly as recorded, on the records' class."""
     from zoo import beyond_clean
+    from zoo.int8 import scheme as int8_scheme
     from zoo.machine import machine_class
     from zoo.manifest import CORRUPTIONS_KEY
     from zoo.robustness import SUBSET_IMAGES, score_subset
@@ -109,8 +110,15 @@ def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, 
     differences = machine_class().differences(entry["machine_class"])
     if differences:  # kernels differ: a few of the 7,500 pictures may flip, not more
         flips = sum(abs(a - b) for n in counts for a, b in zip(counts[n], recorded[n]))
-        assert flips <= 75, f"{flips} of 7,500 predictions differ from the record"
-        pytest.skip(f"recorded on another machine class ({'; '.join(differences)}): {flips} predictions differ")
+        net = sum(a - b for n in counts for a, b in zip(counts[n], recorded[n]))
+        if runtime == "int8" and published[name].extra["int8"]["scheme"] != int8_scheme():
+            # another int8 scheme here (7-bit activations without VNNI): other roundings in every layer, so more
+            # pictures flip (55-101 on an AMD family 23); the robustness figure itself must hold within 0.5 point
+            assert abs(net) <= 37, f"{net:+} of 7,500 correct against the record"
+        else:
+            assert flips <= 75, f"{flips} of 7,500 predictions differ from the record"
+        pytest.skip(f"recorded on another machine class ({'; '.join(differences)}): {flips} predictions differ, "
+                    f"{net:+} correct")
     assert counts == recorded
     # and the subset's accuracy is in line with the whole set's (the 75 figures were measured on all 10,000)
     whole = np.array([entry[runtime]["accuracy"][n] for n in counts])

@@ -150,7 +150,9 @@ def _deployment(record: WeightsRecord) -> str:
         note += (f"\nThe int8 model is `zoo.quantized_model(\"{record.name}\")`, built offline from this file and "
                 f"`{calibration['filename']}` (observer statistics of {calibration['images']}; sha256 "
                 f"`{calibration['sha256']}`): {int8['scheme']}. Its figure was measured on "
-                f"{int8['machine_class']['cpu']}; int8 kernels, and so rare predictions, can differ on other CPUs.\n")
+                f"{int8['machine_class']['cpu']}; int8 kernels, and so rare predictions, can differ on other CPUs. On a CPU "
+                 "without VNNI (`zoo env`) activations take 7-bit codes, 0-127: oneDNN's int8 kernels there sum "
+                 "products in 16 bits, which 8-bit codes overflow.\n")
     return ("\nDeployed forms, top-1 on all 10,000 test images:\n\n| runtime | top-1 | command |\n|---|---:|---|\n"
             + "\n".join(rows) + "\n" + note)
 
