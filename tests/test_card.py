@@ -5,10 +5,8 @@ import json
 
 import pytest
 
-from zoo.api import get_model
 from zoo.card import BENCHMARKS, CONFUSION_PNG, CURVES_PNG, render_card, write_card
 from zoo.card_beyond import RELIABILITY_PNG, has_figures
-from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS
 
 from conftest import PUBLISHED_NAMES, REPO
@@ -16,7 +14,7 @@ from conftest import PUBLISHED_NAMES, REPO
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PUBLISHED_NAMES)
-def test_card_is_what_the_generator_writes_today(name, published, test_split):
+def test_card_is_what_the_generator_writes_today(name, published):
     from huggingface_hub import ModelCard
 
     if name not in published:
@@ -24,11 +22,8 @@ def test_card_is_what_the_generator_writes_today(name, published, test_split):
     record = published[name]
     card = (CHECKOUT_WEIGHTS / name / "README.md").read_text(encoding="utf-8")
     assert card == render_card(record), f"regenerate with: python -m zoo.card {name}"
-    # The card's table counts come from the record; they are what the published file scores, image by image.
-    confusion = score(get_model(name, pretrained=True), test_split).confusion
-    for i, category in enumerate(record.categories):
-        assert f"| {category} | {record.metrics['cifar10_test_per_class'][category]:.1%} | {confusion[i][i]} / " \
-               f"{sum(confusion[i])} |" in card
+    # The card's per-class table is rendered from the record, whose figures tests/test_published.py checks against
+    # the published file's scores, image by image (not scored again here: minutes for VGG-16 on an AVX2-only CPU).
     # The metadata is what huggingface_hub reads back: the model-index carries the manifest's figure.
     results = ModelCard(card).data.eval_results
     assert (results[0].dataset_type, results[0].dataset_split, results[0].metric_type) == (

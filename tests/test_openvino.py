@@ -41,7 +41,6 @@ def zoo_cli(*args: str):
 @pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure(name, openvino_runtime, published,
                                                                                 test_split, tmp_path):
-    from zoo.metrics import score
     from zoo.openvino_ir import BIN, XML, compile_openvino, export_openvino, score_openvino
 
     record = published[name]
@@ -59,7 +58,8 @@ def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure
         assert logits.shape == (batch, 10)
         assert torch.allclose(logits, expected, rtol=0, atol=LOGIT_ATOL), (logits - expected).abs().max()
     measured = score_openvino(folder, test_split)
-    assert measured.count == 10_000 and abs(measured.top1 - score(model, test_split).top1) <= 0.0005
+    # PyTorch's top-1 is the record's (test_published scores it exactly, on every class): within 0.05 point of it
+    assert measured.count == 10_000 and abs(measured.top1 - record.top1) <= 0.0005
     assert abs(measured.top1 - record.extra["openvino"]["cifar10_test_top1"]) <= 0.0005  # the card's figure
 
 
