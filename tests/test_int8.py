@@ -37,11 +37,11 @@ def test_published_int8_model_scores_its_manifest_figure(name, torchao, publishe
     assert result.per_class == entry["metrics"]["cifar10_test_per_class"]
 
 
-@pytest.mark.parametrize("isa_cap", [None, "AVX2"])
-def test_compiled_int8_predicts_as_its_reference_graph_on_this_cpu(isa_cap, torchao, published, data_dir):
-    """The compiled int8 model runs oneDNN's kernels for this CPU; the uncompiled graph does the same arithmetic in
+def test_compiled_int8_predicts_as_its_reference_graph_without_vnni(torchao, published, data_dir):
+    """The compiled int8 model runs oneDNN's kernels for the CPU; the uncompiled graph does the same arithmetic in
     float. Without VNNI those kernels saturated on 8-bit activations (lenet 63.73 % against 82.12 %), which only this
-    comparison, on such a CPU, shows: ``ONEDNN_MAX_CPU_ISA=AVX2`` makes every x86 CPU one."""
+    comparison, on such a CPU, shows: ``ONEDNN_MAX_CPU_ISA=AVX2`` makes every x86 CPU one (the slow tier scores the
+    VNNI kernels against the records)."""
     code = """
 import torch, zoo
 from zoo.data import load_cifar10, normalize
@@ -51,12 +51,10 @@ with torch.no_grad():
     reference, compiled = quantized_model("lenet", compile=False)(x), quantized_model("lenet")(x)
 print(activation_max(), (reference.argmax(1) == compiled.argmax(1)).double().mean().item())
 """
-    env = {"ZOO_DATA_DIR": str(data_dir), **({"ONEDNN_MAX_CPU_ISA": isa_cap} if isa_cap else {})}
-    run = run_python(code, REPO, env)
+    run = run_python(code, REPO, {"ZOO_DATA_DIR": str(data_dir), "ONEDNN_MAX_CPU_ISA": "AVX2"})
     assert run.returncode == 0, run.stderr[-3000:]
     codes, agreement = run.stdout.split()
-    if isa_cap == "AVX2":
-        assert int(codes) == 127  # no VNNI: 7-bit activations
+    assert int(codes) == 127  # no VNNI: 7-bit activations
     assert float(agreement) >= 0.99, f"int8 kernels with {codes} as the largest activation code"
 
 

@@ -145,6 +145,8 @@ def test_check_epochs_verifies_the_first_epoch_bit_for_bit_on_the_recorded_class
 @pytest.mark.parametrize("name", RETRAINED_IN_FULL)
 def test_published_recipe_reproduces_the_published_model(name, data_dir, published):
     """The zoo's central promise, in full: bytes on the recorded class, accuracy within the seed spread elsewhere."""
+    from zoo.machine import machine_class
+
     record = published[name]
     kind = check_kind(record)
     cheapest = min(RETRAINED_IN_FULL, key=lambda n: RECORDS[n].recipe["wall_time_s"])
@@ -152,6 +154,11 @@ def test_published_recipe_reproduces_the_published_model(name, data_dir, publish
         pytest.skip(f"another machine class: {cheapest}'s full retrain covers the accuracy check in CI ({name}'s "
                     f"would add ~{2 * record.recipe['wall_time_s'] / 60:.0f} min or more); run "
                     f"`python -m zoo.train {name} --check` to check it here")
+    if kind == "accuracy" and machine_class().capability != "AVX512":
+        # CI's 90 minutes: without AVX-512 every tier runs ~2.5x slower (AMD family 23, AVX2: the CI run came to ~95
+        # minutes with this retrain, which alone took 12 min 50 s there, and passed)
+        pytest.skip(f"another machine class without AVX-512 ({machine_class().capability} kernels): CI's time does not "
+                    f"hold the full retrain; `python -m zoo.train {name} --check` checks it here")
     run = run_check(name, data_dir)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"check: {kind} over {record.recipe['settings']['epochs']} epochs" in run.stdout
