@@ -84,7 +84,7 @@ def batch1_table(profile: dict) -> str:
 
 
 def int8_table(profile: dict) -> str:
-    """benchmarks/int8_profile.py: zoo's int8 against OpenVINO's at batch 256, beside the VNNI ceiling."""
+    """benchmarks/int8_profile.py: zoo's int8 against OpenVINO's at the file's batch size, beside the VNNI ceiling."""
     labels = ("int8", "int8_cl", "openvino_int8")
     header = ("| model | zoo int8, img/s (of the VNNI peak) | zoo int8, channels_last input | OpenVINO int8 | "
               "zoo / OpenVINO | int8 convolutions' share of zoo's call |\n|---|---:|---:|---:|---:|---:|")
@@ -111,9 +111,11 @@ def tables(path: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", nargs="+", type=Path, help="benchmarks/run.py --out files")
+    parser.add_argument("results", nargs="+", type=Path,
+                        help="benchmarks/run.py, batch1_profile.py or int8_profile.py --out files")
     for path in parser.parse_args().results:
         print(f"{path}:\n\n" + "\n\n".join(tables(path)) + "\n")
+
 
 if __name__ == "__main__":
     main()
