@@ -368,7 +368,7 @@ API = [
     ("name None", lambda: zoo.get_model(None), TypeError, "a model name is a string"),
     ("name LeNet", lambda: zoo.get_model("LeNet"), ValueError, "Unknown model 'LeNet'"),
     ("get_weights(5)", lambda: zoo.get_weights(5), TypeError, "a model name is a string"),
-    ("device=0", lambda: zoo.lenet(device=0), ValueError, "cuda:0"),
+    ("device=99", lambda: zoo.lenet(device=99), ValueError, "cuda:99"),  # an int is a CUDA index, on any machine
     ("device=True", lambda: zoo.lenet(device=True), ValueError, "not a torch device"),
     ("device='gpu'", lambda: zoo.lenet(device="gpu"), ValueError, "not a torch device"),
     ("device=1.5", lambda: zoo.lenet(device=1.5), ValueError, "not a torch device"),

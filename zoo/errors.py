@@ -85,5 +85,7 @@ def check_device(value: str | int | torch.device | None) -> torch.device:
         raise DeviceError(f"device={str(device)!r}: this machine has no such device (torch {torch.__version__} sees "
                           f"CUDA: {torch.cuda.is_available()}); use 'cpu', or a device torch sees here")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise DeviceError(f"device={str(device)!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+        present = ", ".join(f"cuda:{index}" for index in range(torch.cuda.device_count()))
+        raise DeviceError(f"device={str(device)!r}: this machine has no such device (it has {present}); use one of "
+                          "them, or 'cpu'")
     return device
