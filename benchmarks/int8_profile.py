@@ -9,8 +9,9 @@ medians (2 threads) of
   openvino_int8  — NNCF int8 in OpenVINO's CPU plugin (``benchmarks/peers.py``'s contestant: the same calibration
                    images, float leftovers in bf16 where the CPU has it natively);
 each as images/s and as achieved multiply-adds/s (``torch.utils.flop_counter`` on the float model: the convolutions
-and linear layers, the work either runtime cannot skip), beside the ceiling: VPDPBUSD's throughput on both cores
-(``benchmarks/vnni_peak.cpp``, built with the C++ compiler the int8 model needs anyway). This machine's speed moves
+and linear layers, the work either runtime cannot skip), beside the ceiling: the throughput on both cores of the
+instructions oneDNN's int8 convolutions use here — VPDPBUSD with VNNI, VPMADDUBSW + VPMADDWD + VPADDD on AVX2 without
+(``benchmarks/int8_peak.cpp``, built with the C++ compiler the int8 model needs anyway). This machine's speed moves
 by ±20 % from one minute to the next, so the contestants and the ceiling take ``ROUNDS`` turns and every figure is a
 median over the turns. Then the torch profiler's operator table of zoo's int8 call, which names the kernels that
 hold the time.
@@ -52,16 +53,21 @@ def multiply_adds_per_image(model: torch.nn.Module) -> float:
     return counter.get_total_flops() / 2
 
 
-def vnni_peak(workdir: Path) -> Callable[[], float] | str:
-    """A callable giving this CPU's VPDPBUSD rate on both threads (G multiply-adds/s), or why there is none."""
-    binary = workdir / "vnni_peak"
+PEAK_INSTRUCTIONS = {True: ("VPDPBUSD (AVX-512 VNNI)", ["-mavx512f", "-mavx512bw", "-mavx512vnni"]),
+                     False: ("VPMADDUBSW + VPMADDWD + VPADDD (AVX2)", ["-mavx2"])}
+
+
+def int8_peak(workdir: Path, vnni: bool) -> Callable[[], float] | str:
+    """A callable giving this CPU's int8 multiply-add rate on both threads (G/s), with VNNI's instruction where the
+    machine class has it (``ONEDNN_MAX_CPU_ISA`` included, as oneDNN reads it), else AVX2's; or why there is none."""
+    binary = workdir / "int8_peak"
     compiler = os.environ.get("CXX", "g++")
     try:
-        subprocess.run([compiler, "-O3", "-mavx512f", "-mavx512bw", "-mavx512vnni", "-pthread", str(HERE / "vnni_peak.cpp"),
+        subprocess.run([compiler, "-O3", *PEAK_INSTRUCTIONS[vnni][1], "-pthread", str(HERE / "int8_peak.cpp"),
                         "-o", str(binary)], check=True, capture_output=True, text=True)
-        subprocess.run([str(binary), "1", "1000"], check=True, capture_output=True)  # the CPU may lack VNNI
+        subprocess.run([str(binary), "1", "1000"], check=True, capture_output=True)  # the CPU may lack them
     except (OSError, subprocess.CalledProcessError) as error:
-        return f"no VNNI ceiling: {error}"
+        return f"no int8 ceiling: {error}"
     return lambda: float(subprocess.run([str(binary), str(THREADS)], check=True, capture_output=True,
                                         text=True).stdout)
 
@@ -102,10 +108,10 @@ def profile(name: str, images: torch.Tensor, calibration: torch.Tensor, workdir:
         "profile": profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12),
     }
     if peaks:
-        result["vnni_peak_gmac_s_turns"] = peaks
-        result["share_of_vnni_peak"] = {label: round(rate / statistics.median(peaks), 3) for label, rate in gmac_s.items()}
+        result["int8_peak_gmac_s_turns"] = peaks
+        result["share_of_int8_peak"] = {label: round(rate / statistics.median(peaks), 3) for label, rate in gmac_s.items()}
     else:
-        result["missing"]["vnni_peak"] = peak
+        result["missing"]["int8_peak"] = peak
     return result
 
 
@@ -121,17 +127,19 @@ def main() -> None:
     print(zoo.machine_class().summary())
     images = normalize(load_cifar10(args.data_dir, train=False).images[:args.batch], channels_last=False)
     calibration = calibration_images(args.data_dir)
-    results = {"machine_class": zoo.machine_class().to_dict(), "batch": args.batch, "rounds": ROUNDS, "models": {}}
+    here = zoo.machine_class()
+    results = {"machine_class": here.to_dict(), "batch": args.batch, "rounds": ROUNDS,
+               "int8_peak_instructions": PEAK_INSTRUCTIONS[here.vnni][0], "models": {}}
     with tempfile.TemporaryDirectory() as workdir:
-        peak = vnni_peak(Path(workdir))
+        peak = int8_peak(Path(workdir), here.vnni)
         for name in args.models:
             result = results["models"][name] = profile(name, images, calibration, Path(workdir), peak)
-            shares = result.get("share_of_vnni_peak", {})
+            shares = result.get("share_of_int8_peak", {})
             print(f"{name}: {result['multiply_adds_per_image'] / 1e6:.1f} M multiply-adds per image; "
                   + ", ".join(f"{label} {result['img_s'][label]:,.0f} img/s ({result['gmac_s'][label]} GMAC/s"
-                              + (f", {shares[label]:.0%} of VNNI peak)" if label in shares else ")")
+                              + (f", {shares[label]:.0%} of the int8 peak)" if label in shares else ")")
                               for label in result["img_s"])
-                  + (f"; peak {statistics.median(result['vnni_peak_gmac_s_turns']):.0f} GMAC/s" if shares else ""))
+                  + (f"; peak {statistics.median(result['int8_peak_gmac_s_turns']):.0f} GMAC/s" if shares else ""))
             print(result["profile"])
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -84,19 +84,31 @@ def batch1_table(profile: dict) -> str:
 
 
 def int8_table(profile: dict) -> str:
-    """benchmarks/int8_profile.py: zoo's int8 against OpenVINO's at the file's batch size, beside the VNNI ceiling."""
+    """benchmarks/int8_profile.py: zoo's int8 against OpenVINO's at the file's batch size, beside the int8 ceiling."""
     labels = ("int8", "int8_cl", "openvino_int8")
-    header = ("| model | zoo int8, img/s (of the VNNI peak) | zoo int8, channels_last input | OpenVINO int8 | "
+    header = ("| model | zoo int8, img/s (of the int8 peak) | zoo int8, channels_last input | OpenVINO int8 | "
               "zoo / OpenVINO | int8 convolutions' share of zoo's call |\n|---|---:|---:|---:|---:|---:|")
     rows = []
     for name, model in profile["models"].items():
-        shares = model.get("share_of_vnni_peak", {})
+        shares = model.get("share_of_int8_peak", {})
         cells = [f"{model['img_s'][label]:,.0f} ({shares[label]:.0%})" if label in shares else
                  (f"{model['img_s'][label]:,.0f}" if label in model["img_s"] else "—") for label in labels]
         ratio = (f"{model['img_s']['int8'] / model['img_s']['openvino_int8']:.2f}×"
                  if "openvino_int8" in model["img_s"] else "—")
         rows.append(f"| `{name}` | {' | '.join(cells)} | {ratio} | {profiled_share(model['profile'], 'qconv'):.0%} |")
     return header + "\n" + "\n".join(rows)
+
+
+# The Models table's speed column: the fast path at batch 256, one figure per class, in this order (its footnote says so)
+MODELS_TABLE_FILES = ("results.json", "results-no-bf16.json", "results-avx2.json")
+
+
+def models_table_speeds(folder: Path) -> dict[str, str]:
+    """Per published model, the Models table's "CPU images/s (fast path)" cell, from ``MODELS_TABLE_FILES``."""
+    files = [json.loads((folder / name).read_text(encoding="utf-8"))["models"] for name in MODELS_TABLE_FILES]
+    names = [name for name, model in files[0].items() if model["inference"]["fast"].get("top1") is not None]
+    return {name: " / ".join(f"{models[name]['inference']['fast']['batch256_img_s']:,.0f}" for models in files)
+            for name in names}
 
 
 def tables(path: Path) -> list[str]:
@@ -115,6 +127,8 @@ def main() -> None:
                         help="benchmarks/run.py, batch1_profile.py or int8_profile.py --out files")
     for path in parser.parse_args().results:
         print(f"{path}:\n\n" + "\n\n".join(tables(path)) + "\n")
+    print("Models table, CPU images/s (fast path): " + "; ".join(
+        f"{name} {cell}" for name, cell in models_table_speeds(Path(__file__).resolve().parent).items()))
 
 
 if __name__ == "__main__":

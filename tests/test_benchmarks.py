@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import json
+import os
 import subprocess
 import sys
 
@@ -115,3 +116,29 @@ def test_readme_speed_tables_are_the_benchmark_files(results_file):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for table in tables(REPO / "benchmarks" / results_file):
         assert table in readme, f"README lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"
+
+
+def test_readme_models_table_speeds_are_the_benchmark_files():
+    """The Models table's fast-path column holds each class's figure from the files run.py wrote (it once kept an older
+    run's figures after the files had moved on)."""
+    from readme_tables import models_table_speeds
+
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("\n## Models\n", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip(" `"): line for line in section.splitlines() if line.startswith("| `")}
+    for name, cell in models_table_speeds(REPO / "benchmarks").items():
+        assert f"| {cell} |" in rows[name], f"README's Models table row of {name} lacks | {cell} |"
+
+
+def test_int8_ceiling_runs_with_the_instructions_of_this_class(tmp_path):
+    """benchmarks/int8_profile.py's ceiling builds and runs here: VNNI's instruction where the class has it, AVX2's
+    sequence where not (before, a CPU without VNNI got no ceiling at all)."""
+    import shutil
+
+    from int8_profile import PEAK_INSTRUCTIONS, int8_peak
+
+    if not shutil.which(os.environ.get("CXX", "g++")):
+        pytest.skip("no C++ compiler to build benchmarks/int8_peak.cpp")
+    here = zoo.machine_class()
+    peak = int8_peak(tmp_path, here.vnni)
+    assert callable(peak), f"{PEAK_INSTRUCTIONS[here.vnni][0]}: {peak}"
+    assert peak() > 1.0  # G multiply-adds/s on two threads: any working build of either kernel does far more
