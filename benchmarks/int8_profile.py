@@ -124,10 +124,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
-    print(zoo.machine_class().summary())
+    here = zoo.machine_class()
+    print(here.summary())
     images = normalize(load_cifar10(args.data_dir, train=False).images[:args.batch], channels_last=False)
     calibration = calibration_images(args.data_dir)
-    here = zoo.machine_class()
     results = {"machine_class": here.to_dict(), "batch": args.batch, "rounds": ROUNDS,
                "int8_peak_instructions": PEAK_INSTRUCTIONS[here.vnni][0], "models": {}}
     with tempfile.TemporaryDirectory() as workdir:
