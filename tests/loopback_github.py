@@ -10,8 +10,10 @@ What ``torch.hub.load("OWNER/NAME", ...)`` sends (read from ``torch/hub.py``: ``
 - ``GET /OWNER/NAME/REV/PATH`` — a file at a commit, as ``raw.githubusercontent.com`` serves it.
 
 The commits come from a local git repository; ``branches`` maps branch names to commit ids (the working tree's
-uncommitted state can be offered as a commit made with ``git stash create``). ``corrupt`` flips a byte of every raw
-file (a mirror serving wrong bytes). Every request is recorded in ``requests``.
+uncommitted state can be offered as a commit made with ``git stash create``). ``raw`` says how raw files are served:
+``"files"`` as they are, ``"corrupt"`` with a byte flipped (a mirror serving wrong bytes), ``"silent"`` never (the
+connection is accepted and nothing is sent until the server closes), ``"endless"`` as a body without a length that
+never ends. Every request is recorded in ``requests``.
 """
 from __future__ import annotations
 
@@ -35,13 +37,15 @@ class LoopbackGitHub:
         self.git_dir = git_dir
         self.repo = repo
         self.branches = dict(branches)
-        self.corrupt = False
+        self.raw = "files"
+        self._closing = threading.Event()
         self.requests: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:
+        self._closing.set()  # (a silent or endless answer in progress ends)
         self._server.shutdown()
         self._server.server_close()
 
@@ -81,7 +85,12 @@ class LoopbackGitHub:
                     data = github.git("show", f"{m['rev']}:{m['path']}")
                     if data is None:
                         return self._send(404, b"404: Not Found")
-                    if github.corrupt:
+                    if github.raw == "silent":
+                        github._closing.wait()
+                        return None
+                    if github.raw == "endless":
+                        return self._send_endless()
+                    if github.raw == "corrupt":
                         data = bytes([data[0] ^ 1]) + data[1:]
                     return self._send(200, data, "application/octet-stream")
                 return self._send(404, b"Not Found")
@@ -92,6 +101,17 @@ class LoopbackGitHub:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _send_endless(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.end_headers()  # no Content-Length: the body ends when the connection does
+                self.close_connection = True
+                try:
+                    while not github._closing.is_set():
+                        self.wfile.write(b"\0" * 65536)
+                except OSError:  # the client hung up
+                    pass
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -263,8 +264,199 @@ def test_a_corrupt_local_copy_of_the_weights_is_a_clear_error_in_predict(tmp_pat
     copy.parent.mkdir()
     copy.write_bytes((REPO / "weights" / "lenet" / record.filename).read_bytes()[:1000])  # truncated
     run = run_zoo("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path)})
-    assert_clean_error(run, RUNTIME, f"sha256 mismatch for {copy}", "Delete it")
+    assert_clean_error(run, RUNTIME, f"sha256 mismatch for {copy}", "Put the published file there instead")
+    assert "Delete" not in run.stderr  # the user's folder: zoo does not advise deleting what it did not download
     assert copy.stat().st_size == 1000  # left as found: never silently replaced
+
+
+def test_checksum_advice_never_points_at_a_file_outside_zoos_caches(tmp_path, published):
+    """A weights 'file' that is a link to a file of the user's (their own run, /etc/passwd): the advice names neither
+    the link's target nor deleting it."""
+    record = published["lenet"]
+    own = tmp_path / "my_precious_run.safetensors"
+    own.write_bytes(b"the user's own bytes")
+    link = tmp_path / "weights" / "lenet" / record.filename
+    link.parent.mkdir(parents=True)
+    link.symlink_to(own)
+    run = run_zoo("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path / "weights")})
+    assert_clean_error(run, RUNTIME, f"sha256 mismatch for {link}")
+    assert "Delete" not in run.stderr and str(own) not in run.stderr
+    assert own.read_bytes() == b"the user's own bytes"
+
+
+# ---- a run's output folder: published files are never replaced, a user's files never deleted ---------------------
+
+
+def published_folder_cases(tmp_path: Path) -> dict[str, Path]:
+    """Output folders a run must refuse: the clone's weights/NAME/, and a folder of the user's holding a copy of a
+    published file."""
+    copy = tmp_path / "my_copy"
+    copy.mkdir()
+    shutil.copy(REPO / "weights" / "lenet" / "model.safetensors", copy / "model.safetensors")
+    return {"weights/lenet": REPO / "weights" / "lenet", "a copy": copy}
+
+
+@pytest.mark.parametrize("case", ["weights/lenet", "a copy"])
+def test_a_run_refuses_an_output_dir_of_published_files(case, tmp_path, data_dir):
+    folder = published_folder_cases(tmp_path)[case]
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
+                  "--data-dir", str(data_dir), "--output-dir", str(folder))
+    assert_clean_error(run, RUNTIME, f"--output-dir {folder}", "choose another folder")
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+KILLED_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from zoo import manifest
+from zoo.rundir import hold_output_dir
+
+def killed(source, target):  # SIGKILL between the last byte and the rename: no cleanup can run
+    os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = killed
+with hold_output_dir(Path(sys.argv[1])) as held:
+    manifest.atomic_write_bytes(held.folder / "checkpoint.pt", b"x" * 1000, held.ledger)
+"""
+
+
+def test_the_next_run_removes_only_what_a_killed_run_of_zoo_left(tmp_path, data_dir):
+    """A zoo process killed mid-write leaves its temporary; the next run removes that one, named in the folder's
+    ledger, and not the user's own files that look the same (``.notes.tmp``)."""
+    output = tmp_path / "run"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(output)], cwd=REPO, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    [stale] = [p for p in output.iterdir() if p.name.startswith(".checkpoint.pt.") and p.name.endswith(".tmp")]
+    users = output / ".notes.tmp"
+    users.write_text("mine")
+    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
+                  "--data-dir", str(data_dir), "--output-dir", str(output))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"removed 1 temporary file(s) that a killed zoo run left in {output} ({stale.name})" in run.stdout
+    assert not stale.exists() and users.read_text() == "mine"
+
+
+# ---- what is read is checked: data layouts, weights that cannot be numbers -------------------------------------
+
+
+def python_batch(folder: Path, data: np.ndarray, labels) -> Path:
+    import pickle
+
+    batches = folder / "cifar-10-batches-py"
+    batches.mkdir(parents=True)
+    with open(batches / "test_batch", "wb") as f:
+        pickle.dump({"data": data, "labels": labels}, f)
+    return folder
+
+
+@pytest.mark.parametrize("data, says", [
+    (lambda u8: u8.astype(np.float32) / 255, "'data' is float32 (10000, 3072)"),  # pixels in [0, 1]
+    (lambda u8: u8.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), "'data' is uint8 (10000, 32, 32, 3)"),
+    (lambda u8: u8.tolist()[:3], "'data' is list"),
+])
+def test_a_python_batch_in_another_layout_is_refused_not_coerced(data, says, tmp_path, test_split):
+    pixels = test_split.images.numpy().reshape(len(test_split), -1)
+    root = python_batch(tmp_path / "data", data(pixels), test_split.labels.tolist())
+    run = run_zoo("evaluate", "lenet", "--data-dir", str(root))
+    assert_clean_error(run, RUNTIME, says, "uint8 pixels (N, 3072)")
+
+
+def test_float_labels_in_a_python_batch_are_refused(tmp_path, test_split):
+    pixels = test_split.images.numpy().reshape(len(test_split), -1)
+    root = python_batch(tmp_path / "data", pixels, [float(v) + 0.5 for v in test_split.labels.tolist()])
+    run = run_zoo("evaluate", "lenet", "--data-dir", str(root))
+    assert_clean_error(run, RUNTIME, "'labels' is float64", "whole numbers 0-9")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
+@pytest.mark.parametrize("command", [["predict", str(REPO / "zoo" / "examples" / "0000_cat.png"), "--model", "lenet"],
+                                     ["evaluate", "lenet", "--data-dir", "DATA"]])
+def test_a_checkpoint_with_nan_weights_is_refused(suffix, command, tmp_path, data_dir):
+    from safetensors.torch import save_file
+
+    state = zoo.lenet(pretrained=True).state_dict()
+    state["fc3.bias"][3] = float("nan")
+    path = tmp_path / f"diverged{suffix}"
+    save_file(state, str(path)) if suffix == ".safetensors" else torch.save(state, path)
+    run = run_zoo(*[str(data_dir) if arg == "DATA" else arg for arg in command], "--checkpoint", str(path))
+    assert_clean_error(run, RUNTIME, f"{path}: fc3.bias holds 1 NaN or infinite value(s) of 10")
+
+
+# ---- the environment is input too ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+TORCHRUN_LEFTOVERS = [
+    ({"WORLD_SIZE": "abc"}, "WORLD_SIZE='abc' is not a whole number"),
+    ({"WORLD_SIZE": "0"}, "WORLD_SIZE=0 is out of range"),
+    ({"WORLD_SIZE": "2"}, "RANK is unset, and WORLD_SIZE=2 says"),
+    ({"WORLD_SIZE": "2", "RANK": "2"}, "RANK=2 is out of range (it must be from 0 to 1)"),
+    ({"WORLD_SIZE": "2", "RANK": "0"}, "MASTER_ADDR is unset"),
+    ({"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "99999"}, "MASTER_PORT=99999 is out"),
+    ({"WORLD_SIZE": "2", "RANK": "1", "LOCAL_RANK": "x"}, "LOCAL_RANK='x' is not a whole number"),
+]
+
+
+@pytest.mark.parametrize("variables, says", TORCHRUN_LEFTOVERS, ids=[" ".join(f"{k}={v}" for k, v in c.items())
+                                                                     for c, _ in TORCHRUN_LEFTOVERS])
+def test_torchruns_variables_left_in_a_shell_are_named(variables, says, tmp_path, data_dir):
+    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
+                  "--output-dir", str(tmp_path / "run"), env=variables)
+    assert_clean_error(run, RUNTIME, says, "unset WORLD_SIZE")
+
+
+def test_a_rank_waiting_for_others_that_never_come_gives_up_and_says_so(tmp_path, data_dir):
+    port = free_port()
+    started = time.monotonic()
+    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
+                  "--output-dir", str(tmp_path / "run"), env={"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                                                              "MASTER_PORT": str(port), "ZOO_RENDEZVOUS_TIMEOUT": "3"})
+    assert_clean_error(run, RUNTIME, f"rank 0 of 2 could not join the others at 127.0.0.1:{port} within 3 s")
+    assert f"waiting up to 3 s" in run.stdout
+    assert time.monotonic() - started < 120
+
+
+NO_HOME = """
+import os, pwd, sys
+def no_entry(uid):
+    raise KeyError(f"getpwuid(): uid not found: {uid}")
+pwd.getpwuid = no_entry  # a container user with no entry in the password database
+"""
+
+
+def run_without_home(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME",
+                                                             "ZOO_DATA_DIR", "ZOO_CACHE_DIR", "ZOO_WEIGHTS_DIR")}
+    code = f"{NO_HOME}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))"
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env={**clean, **env}, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_no_home_folder_is_one_line_that_names_the_variable(pip_copy, tmp_path):
+    helped = run_without_home("train", "--help", cwd=pip_copy, env={})
+    assert helped.returncode == 0 and "$XDG_CACHE_HOME/zoo/data" in helped.stdout, helped.stderr[-3000:]
+    trained = run_without_home("train", "lenet", cwd=pip_copy, env={})
+    assert_clean_error(trained, RUNTIME, "no home folder", "set XDG_CACHE_HOME (or HOME)")
+    predicted = run_without_home("predict", str(REPO / "zoo" / "examples" / "0000_cat.png"), "--model", "lenet",
+                                 cwd=pip_copy, env={"HF_HUB_OFFLINE": "1"})
+    assert_clean_error(predicted, RUNTIME, "no home folder", "set HF_HOME (or HOME)")
+    assert not (pip_copy / "~").exists()
+
+
+def test_a_terminal_that_cannot_show_a_character_gets_an_escape_not_a_traceback(tmp_path):
+    picture = tmp_path / "chat_noir_\u00e9t\u00e9.png"
+    shutil.copy(REPO / "zoo" / "examples" / "0000_cat.png", picture)
+    run = run_zoo("predict", str(picture), "--model", "lenet", env={"PYTHONIOENCODING": "ascii"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "chat_noir_\\xe9t\\xe9.png" in run.stdout and "cat" in run.stdout
 
 
 def test_run_options_refuse_counts_that_would_silently_change_the_data(tmp_path):

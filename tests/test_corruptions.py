@@ -3,6 +3,7 @@ properties the subset relies on, and bad input."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,47 @@ def test_regenerated_subset_is_the_recorded_arrays(subsets, dataset):
         assert {n: sha256_array(a) for n, a in subsets.items()} == dataset["subset_sha256"]
         return
     pytest.skip(f"generator libraries differ from the record's ({differences}): sha256 comparable only with those")
+
+
+SUBSET_DIGESTS = """
+import json, sys
+from zoo.data import load_cifar10
+from zoo.robustness import sha256_array, subsets
+print(json.dumps({name: sha256_array(array) for name, array in subsets(load_cifar10(sys.argv[1], train=False)).items()}))
+"""
+
+
+def blas_kernels() -> list[str]:
+    """Two OpenBLAS kernels this CPU runs: the generic one, and the widest (AVX-512 where the CPU has it, where the
+    BLAS once changed snow's bytes; on an AVX2-only CPU the two agreed even then, so this check is weaker there)."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip(f"the kernels named here are x86-64's; this is {platform.machine()}")
+    flags = Path("/proc/cpuinfo").read_text().split() if Path("/proc/cpuinfo").is_file() else []
+    return ["Prescott", "SkylakeX" if "avx512f" in flags else "Haswell"]
+
+
+def test_the_subset_does_not_depend_on_the_blas_kernel(scipy, subsets, data_dir, dataset):
+    """The arrays are promised the same on every CPU: regenerated with OpenBLAS forced to two different kernels
+    (OPENBLAS_CORETYPE, read when numpy loads), the subset is the one made here, and the record's where the libraries
+    are the record's."""
+    import os
+    import subprocess
+    import sys
+
+    from zoo.corruptions import generator_info
+    from zoo.robustness import sha256_array
+
+    here = {name: sha256_array(array) for name, array in subsets.items()}
+    for kernel in blas_kernels():
+        run = subprocess.run([sys.executable, "-c", SUBSET_DIGESTS, str(data_dir)], capture_output=True, text=True,
+                             cwd=REPO, env={**os.environ, "OPENBLAS_CORETYPE": kernel}, timeout=600)
+        assert run.returncode == 0, run.stderr[-3000:]
+        digests = json.loads(run.stdout.splitlines()[-1])
+        assert digests == here, (kernel, [name for name in here if digests[name] != here[name]])
+    if all(dataset.get(k) == v for k, v in generator_info().items()):
+        assert here == dataset["subset_sha256"]
 
 
 @pytest.mark.slow
@@ -145,6 +187,25 @@ def test_evaluate_command_scores_a_corruption_as_recorded(scipy, published, data
         assert report["corruptions"]["accuracy"][corruption] == [entry["float"]["accuracy"][corruption][4]]
 
 
+def test_a_zeroed_or_swapped_array_in_the_cache_is_made_again_not_scored(scipy, data_dir, tmp_path):
+    """The cache holds whole, valid .npy files that are not the arrays (zeroed; another severity's): each is checked
+    against the sha256 the manifest records for it before use, made again, and the figures are those of the first
+    run."""
+    env = {"ZOO_DATA_DIR": str(data_dir), "ZOO_CACHE_DIR": str(tmp_path)}
+    command = ["evaluate", "lenet", "--corruptions", "contrast", "--severity", "1", "--severity", "2", "--json"]
+    first = run_zoo(command, REPO, env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    one, two = (next(tmp_path.rglob(f"contrast-{s}.npy")) for s in (1, 2))
+    severity_1 = np.load(one)
+    np.save(one, np.zeros_like(severity_1))
+    np.save(two, severity_1)
+    second = run_zoo(command, REPO, env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert json.loads(second.stdout)["corruptions"] == json.loads(first.stdout)["corruptions"]
+    assert (second.stdout + second.stderr).count("making it again") == 2, second.stderr[-3000:]
+    assert np.array_equal(np.load(one), severity_1)
+
+
 def test_damaged_cache_file_is_made_again(scipy, test_split, tmp_path, monkeypatch):
     from zoo.corruptions import corrupt
     from zoo.robustness import CACHE_ENV, corrupted, hwc
@@ -155,6 +216,8 @@ def test_damaged_cache_file_is_made_again(scipy, test_split, tmp_path, monkeypat
     first = corrupted("contrast", 2, small)
     [path] = list(tmp_path.rglob("contrast-2.npy"))
     path.write_bytes(path.read_bytes()[:100])  # cut short, as a full disk or a killed copy would leave it
+    assert np.array_equal(corrupted("contrast", 2, small), first)
+    np.save(path, np.zeros_like(first))  # a whole, valid array, but not the one made: its sha256 is not the sidecar's
     assert np.array_equal(corrupted("contrast", 2, small), first)
     assert np.array_equal(first, corrupt(hwc(small), "contrast", 2))
     assert not list(tmp_path.rglob("*.tmp"))

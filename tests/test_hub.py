@@ -105,12 +105,50 @@ def test_the_mirror_serves_pip_users_when_the_hub_cannot(pip_copy, github, gone_
 
 def test_a_mirror_serving_other_bytes_is_an_error_and_leaves_no_file(pip_copy, github, gone_hub, tmp_path, published):
     name = sorted(published)[0]
-    github.corrupt = True
+    github.raw = "corrupt"
     env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint})
     run = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, env)
     assert run.returncode != 0
     assert "zoo.weights.ChecksumError" in run.stderr and published[name].sha256 in run.stderr
     assert [p for p in (tmp_path / "torch_home").rglob("*") if p.is_file() and not p.name.endswith(".lock")] == []
+
+
+@pytest.mark.parametrize("answer, says", [("silent", "no answer within 2 s (HF_HUB_DOWNLOAD_TIMEOUT"),
+                                          ("endless", "sent more than the")])
+def test_a_mirror_that_never_answers_or_never_ends_is_bounded(answer, says, pip_copy, github, gone_hub, tmp_path,
+                                                              published):
+    """A server that accepts and says nothing, or sends without end: the download gives up (HF_HUB_DOWNLOAD_TIMEOUT,
+    the record's file_size), says why in one line, and leaves no file."""
+    name = sorted(published)[0]
+    github.raw = answer
+    env = hub_env(gone_hub, tmp_path, **{ZOO_MIRROR_ENDPOINT: github.endpoint, "HF_HUB_DOWNLOAD_TIMEOUT": "2"})
+    run = run_zoo(["predict", str(REPO / "zoo" / "examples" / "0000_cat.png"), "--model", name], pip_copy, env)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert len(run.stderr.strip().splitlines()) == 1 and says in run.stderr, run.stderr
+    if answer == "endless":
+        assert f"{published[name].file_size:,} bytes" in run.stderr
+    left = [p for p in (tmp_path / "torch_home").rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    assert left == []
+
+
+HUB_LOAD_BESIDE_ANOTHER_ZOO = """
+import json, sys, torch
+sys.path.insert(0, {first!r})
+import zoo  # a notebook's zoo: another copy of the code, without weights beside it
+model = torch.hub.load({second!r}, "lenet", source="local", pretrained=True, trust_repo=True)
+print(json.dumps({{"zoo": zoo.__file__, "model": sys.modules[type(model).__module__].__file__}}))
+"""
+
+
+def test_hubconf_runs_the_zoo_beside_it_whatever_zoo_is_imported(pip_copy, repo_archive, tmp_path):
+    """``import zoo`` from one copy, then Torch Hub loads another: its model and its weights (offline, from its own
+    weights/ folder: the first copy has none) come from the copy Torch Hub was given."""
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf_home"), "TORCH_HOME": str(tmp_path / "torch_home")}
+    run = run_python(HUB_LOAD_BESIDE_ANOTHER_ZOO.format(first=str(pip_copy), second=str(repo_archive)), tmp_path, env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    files = json.loads(run.stdout.splitlines()[-1])
+    assert files["zoo"].startswith(str(pip_copy))
+    assert files["model"].startswith(str(repo_archive / "zoo")), files
 
 
 def test_every_mirror_revision_holds_the_published_bytes(published):

@@ -125,6 +125,9 @@ VALUES = [
     (["train", "lenet", "--lr", "-0.1"], "must be a number > 0"),
     (["train", "lenet", "--lr", "1e400"], "must be a number > 0"),  # inf after parsing
     (["train", "lenet", "--lr", "0x10"], "is not a number"),
+    (["train", "lenet", "--lr", "1e39"], "beyond float32's largest number"),  # it would overflow in the optimizer
+    (["train", "lenet", "--lr", "1e-50"], "below float32's smallest normal number"),  # float32 holds it as 0
+    (["train", "lenet", "--weight-decay", "1e308"], "beyond float32's largest number"),
     (["train", "lenet", "--weight-decay", "nan"], "must be a number >= 0"),
     (["train", "lenet", "--label-smoothing", "-0.1"], "from 0 up to (not including) 1"),
     (["train", "lenet", "--ema-decay", "1"], "from 0 up to (not including) 1"),
@@ -317,6 +320,11 @@ MANIFEST = [  # (damage, the field named, what the message says of it)
     (_set("repo_id", "no-owner"), "repo_id", "OWNER/NAME"),
     (_set("filename", "../../etc/passwd"), "filename", "a plain file name"),
     (_set("revision", ""), "revision", "a branch, tag or commit"),
+    (_set("revision", "../../../x"), "revision", "git's rules"),  # huggingface_hub would write outside its cache
+    (_set("revision", "v1 "), "revision", "git's rules"),
+    (_set("repo_id", "org/zoo--lenet"), "repo_id", "huggingface_hub's rules"),
+    (_set("repo_id", "org/zoo.git"), "repo_id", "huggingface_hub's rules"),
+    (_set("mirror.repo", "org/.."), "mirror.repo", "a GitHub repository"),
     (_set("mirror.revision", "cd47b85"), "mirror.revision", "40-digit commit"),
     (_delete("mirror.repo"), "mirror.repo", "missing"),
     (_set("int8.calibration.sha256", "x" * 64), "int8.calibration.sha256", "hexadecimal"),
@@ -340,6 +348,26 @@ def test_a_damaged_manifest_names_the_field(damage, field, fragment, tmp_path):
     message = str(raised.value)
     assert "\n" not in message and str(path) in message, message
     assert f"models.cifar_quick.{field}: " in message and fragment in message, message
+
+
+REPO_IDS = ["org/zoo-lenet", "org/zoo--x", "org/..", "a", "org/x.git", "a/b", "-a/b", "a-/b", "a/.b", "a.b/c.d",
+            "org/zoo_lenet", "o/" + "x" * 96, "o/" + "x" * 97, "org/zo..o", "Org/Zoo", "org/zoo/x", "\u00f6r/x",
+            "org/x.gitx", "org/.git", "org/x_", "_o/x", "/x", "x/", "", "org/zoo lenet"]
+
+
+@pytest.mark.parametrize("repo_id", REPO_IDS)
+def test_the_schema_judges_a_repo_id_as_huggingface_hub_does(repo_id):
+    """The schema writes huggingface_hub's rule out (reading the manifest must not import it): both say the same."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    from zoo.manifest_schema import RECORD
+
+    try:
+        validate_repo_id(repo_id)
+        hub_accepts = repo_id.count("/") == 1  # (huggingface_hub also takes a bare name; a record names OWNER/NAME)
+    except HFValidationError:
+        hub_accepts = False
+    assert RECORD["repo_id"][0](repo_id) == hub_accepts
 
 
 def test_the_published_manifest_passes_its_own_schema():
@@ -491,17 +519,6 @@ def test_a_second_run_into_a_held_output_dir_is_refused(world, capsys, tmp_path)
         holder.wait()
     assert_one_clean_line(status, err, FAILED, "another zoo run is writing into")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".zoo-train.lock"]
-
-
-def test_the_next_run_removes_what_a_killed_run_left(world, capsys, tmp_path):
-    """SIGKILL gives no chance to clean up: a checkpoint's temporary stays. The next run (holding the lock) removes it."""
-    PROBE["environment"] += 1
-    stale = tmp_path / ".checkpoint.pt.k1ll3d.tmp"
-    stale.write_bytes(b"\0" * 1000)
-    status, out, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
-                                 "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(tmp_path)], capsys)
-    assert status == 0, err
-    assert "removed 1 temporary file(s) an interrupted run left" in out and not stale.exists()
 
 
 def test_no_network_for_download_is_one_line(world, capsys, tmp_path, monkeypatch):

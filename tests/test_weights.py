@@ -59,7 +59,8 @@ def test_damaged_file_is_refused_with_both_digests(weights_dir, record, damage):
     message = str(error.value)
     assert str(weights_dir) in message
     assert f"expected {record.sha256}" in message
-    assert "got " in message and "Delete it" in message
+    # a folder of the user's ($ZOO_WEIGHTS_DIR): the advice is to put a good copy there, not to delete their file
+    assert "got " in message and "Put the published file there instead" in message and "Delete" not in message
     # never silently replaced by another source: the bad file is still there, untouched
     assert weights_dir.read_bytes() == bytes(data)
 

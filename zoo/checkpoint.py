@@ -36,11 +36,12 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return state
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Atomic: a kill or a failure at any moment leaves the previous checkpoint or the new one, never half of one."""
+def save_checkpoint(path: Path, state: dict[str, Any], ledger: Path | None = None) -> None:
+    """Atomic: a kill or a failure at any moment leaves the previous checkpoint or the new one, never half of one
+    (``ledger``: see :func:`zoo.manifest.atomic_write_bytes`)."""
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue(), ledger)
 
 
 def training_state(model: nn.Module, optimizer, scheduler, ema, generator: torch.Generator,

@@ -44,6 +44,17 @@ class Corruption:
     apply: Callable[[np.ndarray, list[np.random.Generator], int], np.ndarray]
 
 
+def _weighted_sum(weights: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """``sum(weights[i] * terms[i])`` accumulated in index order, one rounded multiply and add per element.
+
+    Not ``tensordot`` or ``@``: those go to the BLAS, whose kernel (chosen by CPU) orders and fuses the sums its own
+    way, and the arrays were promised identical on every CPU (snow's sha256 differed on AVX-512 kernels)."""
+    total = weights[0] * terms[0]
+    for weight, term in zip(weights[1:], terms[1:]):
+        total = total + weight * term
+    return total
+
+
 def _rngs(index: int, severity: int, image_indices: np.ndarray) -> list[np.random.Generator]:
     return [np.random.default_rng([ROOT_SEED, GENERATOR_VERSION, index, severity, int(i)]) for i in image_indices]
 
@@ -134,7 +145,7 @@ def _motion_blur(channels: np.ndarray, radius: float, sigma: float, angle: float
     height, columns = channels.shape[:2]
     rows = np.clip(np.arange(height)[None, :, None] + dy[:, None, None], 0, height - 1)
     cols = np.clip(np.arange(columns)[None, None, :] + dx[:, None, None], 0, columns - 1)
-    blurred = np.tensordot(kernel, channels.astype(np.float64)[rows, cols], axes=1)
+    blurred = _weighted_sum(kernel, channels.astype(np.float64)[rows, cols])
     return np.clip(np.rint(blurred), 0, 255).astype(np.uint8)
 
 
@@ -169,7 +180,7 @@ def zoom_blur(x, rngs, severity):
 # ---- weather -----------------------------------------------------------------------------------------------------
 
 def _gray(x: np.ndarray) -> np.ndarray:
-    return x @ np.array([0.299, 0.587, 0.114], dtype=x.dtype)
+    return _weighted_sum(np.array([0.299, 0.587, 0.114], dtype=x.dtype), np.moveaxis(x, -1, 0))
 
 
 def snow(x, rngs, severity):
@@ -277,10 +288,18 @@ def contrast(x, rngs, severity):
 
 
 def _affine_inverse(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The 2x3 map from output (x, y) to input (x, y) of the affine transform taking ``source`` points to ``target``."""
-    forward = np.linalg.solve(np.c_[source, np.ones(3)], target).T  # target = forward @ [x, y, 1]
-    inverse = np.linalg.inv(np.vstack([forward, [0, 0, 1]]))
-    return inverse[:2]
+    """The 2x3 map from output (x, y) to input (x, y) of the affine transform taking ``source`` points to ``target``:
+    the one taking ``target`` to ``source``, by Cramer's rule in Python floats (LAPACK's solver rounds as the BLAS
+    kernel of the CPU does)."""
+    (ax, ay), (bx, by), (cx, cy) = (tuple(map(float, point)) for point in target)
+    det = ax * (by - cy) - ay * (bx - cx) + (bx * cy - by * cx)
+    rows = []
+    for axis in range(2):
+        s0, s1, s2 = (float(point[axis]) for point in source)
+        rows.append([(s0 * (by - cy) - ay * (s1 - s2) + (s1 * cy - by * s2)) / det,
+                     (ax * (s1 - s2) - s0 * (bx - cx) + (bx * s2 - s1 * cx)) / det,
+                     (ax * (by * s2 - s1 * cy) - ay * (bx * s2 - s1 * cx) + s0 * (bx * cy - by * cx)) / det])
+    return np.array(rows)
 
 
 def elastic_transform(x, rngs, severity):

@@ -107,10 +107,11 @@ def shipped_examples() -> tuple[Split, list[int]]:
 
 def default_data_dir() -> Path:
     """``$ZOO_DATA_DIR`` if set, else the per-user cache ``$XDG_CACHE_HOME/zoo/data`` (``~/.cache/zoo/data``)."""
+    from .paths import expanded, user_cache_dir
+
     if os.environ.get(DATA_DIR_ENV):
-        return Path(os.environ[DATA_DIR_ENV]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "zoo" / "data"
+        return expanded(os.environ[DATA_DIR_ENV], DATA_DIR_ENV)
+    return user_cache_dir() / "zoo" / "data"
 
 
 def download_cifar10(root: str | os.PathLike) -> None:
@@ -123,7 +124,9 @@ def download_cifar10(root: str | os.PathLike) -> None:
 
 def load_cifar10(root: str | os.PathLike | None = None, train: bool = True) -> Split:
     """Load the training (50,000) or test (10,000) split from ``root`` (default :func:`default_data_dir`)."""
-    root = Path(root).expanduser() if root is not None else default_data_dir()
+    from .paths import expanded
+
+    root = expanded(root) if root is not None else default_data_dir()
     folder, reader = _find_format(root)
     names = TRAIN_BATCHES if train else (TEST_BATCH,)
     missing = [n for n in names if not (folder / _file_name(n, reader)).is_file()]
@@ -205,13 +208,39 @@ def _read_py_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as f:
             entry = _NumpyOnlyUnpickler(f, encoding="latin1").load()
         data, labels = entry["data"], entry.get("labels", entry.get("fine_labels"))
-        images = np.asarray(data, dtype=np.uint8).reshape(-1, 3, 32, 32)
-        labels = np.asarray(labels, dtype=np.int64)
     except Exception as error:  # junk fails in many ways (found by tests/test_fuzz.py: OverflowError, MemoryError…)
         raise DataError(f"{path} is not a readable CIFAR-10 python batch ({type(error).__name__}: {error}). "
                         "Re-extract the archive.") from None
+    images = _python_pixels(path, data).reshape(-1, 3, 32, 32)
+    labels = _python_labels(path, labels)
     _check_batch(path, images, labels)
     return images, labels
+
+
+def _python_pixels(path: Path, data: object) -> np.ndarray:
+    """The batch's ``data`` as the python version stores it, uint8 ``(N, 3072)`` (rows: 1,024 red, green, blue
+    values), or :class:`DataError`: float pixels in [0, 1] or pictures in another layout are not coerced (they would
+    train as black or scrambled pictures)."""
+    found = (f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__)
+    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+            and data.shape[1] == BIN_RECORD_BYTES - 1):
+        raise DataError(f"{path}: 'data' is {found}; a CIFAR-10 python batch holds uint8 pixels (N, 3072), each row "
+                        "1,024 red, then green, then blue values. Write the batch in that layout (or re-extract the "
+                        "archive).")
+    return data
+
+
+def _python_labels(path: Path, labels: object) -> np.ndarray:
+    """The batch's labels, a list of ints (or an integer array), or :class:`DataError`."""
+    try:
+        array = np.asarray(labels) if isinstance(labels, (list, tuple, np.ndarray)) else None
+    except (ValueError, TypeError, OverflowError):  # ragged lists, …
+        array = None
+    if array is None or array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
+        found = f"{array.dtype} {array.shape}" if array is not None else type(labels).__name__
+        raise DataError(f"{path}: 'labels' is {found}; a CIFAR-10 python batch holds a list of whole numbers 0-9. "
+                        "Re-extract the archive.")
+    return array.astype(np.int64)
 
 
 # ---- batched augmentation and normalisation on tensors ------------------------------------------

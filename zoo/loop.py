@@ -194,9 +194,11 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     history: list[dict[str, Any]] = []
     start_epoch, elapsed = 0, 0.0
     # rank 0 alone writes the folder, so it alone holds it (and clears what a killed run left there)
-    with hold_output_dir(options.output_dir) if ranks.is_main else contextlib.nullcontext([]) as removed:
-        if removed:
-            print(f"removed {len(removed)} temporary file(s) an interrupted run left in {options.output_dir}", flush=True)
+    with hold_output_dir(options.output_dir) if ranks.is_main else contextlib.nullcontext(None) as held:
+        ledger = held.ledger if held is not None else None
+        if held is not None and held.removed:
+            print(f"removed {len(held.removed)} temporary file(s) that a killed zoo run left in {options.output_dir} "
+                  f"({', '.join(p.name for p in held.removed)})", flush=True)
         ranks.barrier()
         checkpoint_path = options.output_dir / CHECKPOINT_NAME
         if options.resume and checkpoint_path.is_file():
@@ -249,12 +251,12 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                 "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
                 **training_state(model, optimizer, scheduler, ema, generator, device),
                 "elapsed_s": elapsed, "history": history, "machine_class": here,
-            })
+            }, ledger)
         if writer is not None:
             writer.close()
         if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
             if ranks.is_main:
-                atomic_write_bytes(options.output_dir / "history.json", _history_json(history))
+                atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
             shutdown(ranks)
             return RunResult(history, elapsed, data_sha256, here)
 
@@ -265,10 +267,10 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             shutdown(ranks)
             raise SystemExit(0)
         weights_bytes = safetensors_bytes(final_model, recipe)
-        atomic_write_bytes(weights_path, weights_bytes)
+        atomic_write_bytes(weights_path, weights_bytes, ledger)
         final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
-        atomic_write_bytes(options.output_dir / "history.json", _history_json(history))
+        atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
         shutdown(ranks)
         return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
                          final.per_class, unrounded)

@@ -192,11 +192,19 @@ def write_record(record: WeightsRecord | None = None, paths: list[Path] | None =
     published_datasets.cache_clear()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+def atomic_write_bytes(path: Path, data: bytes, ledger: Path | None = None) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    With a ``ledger`` (a held run folder's, :mod:`zoo.rundir`), the temporary's name is appended to it before any byte
+    is written: what a SIGKILL leaves behind is then provably zoo's, and the next run removes it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if ledger is not None:
+            with open(ledger, "a", encoding="utf-8") as entries:
+                entries.write(Path(tmp).name + "\n")
+                entries.flush()
+                os.fsync(entries.fileno())
         if hasattr(os, "fchmod"):  # mkstemp makes it private (0600); give the file the usual permissions
             os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:

@@ -35,6 +35,37 @@ def _text(pattern: re.Pattern, says: str) -> tuple[Callable[[Any], bool], str]:
     return (lambda value: isinstance(value, str) and pattern.fullmatch(value) is not None), says
 
 
+# huggingface_hub's rule for a repo id (utils.validate_repo_id: each part 1 to 96 ASCII word characters, '-' and '.',
+# starting and ending with a word character; no '--' or '..'; no '.git' at the end), here as OWNER/NAME.
+# Written out, not imported: reading the manifest must not import huggingface_hub (import hubconf stays cheap);
+# tests/test_probe.py holds the two to the same verdicts.
+HUB_PART = re.compile(r"\b[\w\-.]{1,96}\b", re.ASCII)
+
+
+def _hub_repo_id(value: Any) -> bool:
+    if not isinstance(value, str) or value.count("/") != 1 or "--" in value or ".." in value or value.endswith(".git"):
+        return False
+    owner, name = value.split("/")
+    return HUB_PART.fullmatch(owner) is not None and HUB_PART.fullmatch(name) is not None
+
+
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|@\{|//|\.\.")
+
+
+def _git_ref(value: Any) -> bool:
+    """A branch, tag or commit name by git's rules (``git check-ref-format``): huggingface_hub has no validator for
+    revisions and puts them in cache paths, where ``../../x`` would leave the cache."""
+    if not isinstance(value, str) or not 0 < len(value) <= 255 or value == "@" or _REF_FORBIDDEN.search(value):
+        return False
+    parts = value.split("/")
+    return all(part and not part.startswith(".") and not part.endswith((".lock", ".")) for part in parts)
+
+
+def _github_repo(value: Any) -> bool:
+    return (isinstance(value, str) and REPO.fullmatch(value) is not None
+            and all(part not in (".", "..") for part in value.split("/")))
+
+
 FRACTION = (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1 (a fraction, not a percentage)")
 COUNT = (_is_count, "a whole number >= 1")
 TEXT = (lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string")
@@ -44,9 +75,9 @@ FILE = _text(FILE_NAME, "a plain file name (no folders)")
 
 # field -> (test, what it must be); fields not listed are free (the record keeps them as they are).
 RECORD = {
-    "repo_id": _text(REPO, "a Hugging Face repo id, OWNER/NAME"),
-    "revision": (lambda v: isinstance(v, str) and v.strip() != "" and not any(c.isspace() for c in v),
-                 "a branch, tag or commit name"),
+    "repo_id": (_hub_repo_id, "a Hugging Face repo id, OWNER/NAME (huggingface_hub's rules: letters, digits, '-', "
+                              "'_' and '.', no '--' or '..')"),
+    "revision": (_git_ref, "a branch, tag or commit name (git's rules: no '..', spaces, '~^:?*[\\' or leading '.')"),
     "filename": FILE,
     "sha256": SHA256_TEXT,
     "file_size": COUNT,
@@ -77,7 +108,7 @@ OPTIONAL = {  # checked where present
     "calibration": MAPPING,
 }
 WITHIN = {  # required once the entry around them is there (an int8 entry without its calibration's sha256…)
-    "mirror.repo": _text(REPO, "a GitHub repository, OWNER/NAME"),
+    "mirror.repo": (_github_repo, "a GitHub repository, OWNER/NAME"),
     "mirror.revision": _text(COMMIT, "a full 40-digit commit id"),
     "int8.calibration": MAPPING,
     "int8.calibration.filename": FILE,

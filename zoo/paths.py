@@ -15,6 +15,33 @@ class PathError(ZooError, ValueError):
     """A path zoo cannot write or read as asked."""
 
 
+NO_HOME = ("this process has no home folder (HOME is unset and its user has no entry in the password database, as in "
+           "some containers)")
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME``, else ``~/.cache``; :class:`PathError` saying which variable to set where neither can be
+    known."""
+    if os.environ.get("XDG_CACHE_HOME"):
+        return expanded(os.environ["XDG_CACHE_HOME"], "XDG_CACHE_HOME")
+    try:
+        return Path.home() / ".cache"
+    except RuntimeError:  # pathlib's "Could not determine home directory"
+        raise PathError(f"{NO_HOME}: set XDG_CACHE_HOME (or HOME) to a folder zoo may write its caches in") from None
+
+
+def expanded(path: str | os.PathLike, variable: str = "HOME") -> Path:
+    """``path`` with ``~`` expanded, or :class:`PathError` naming ``variable`` where ``~`` cannot be (libraries such
+    as torch.hub and huggingface_hub then keep a literal ``~`` and would write into a folder named ``~`` here)."""
+    path = Path(os.path.expanduser(path))  # (pathlib's expanduser raises where os.path's leaves the "~")
+    if path.parts and path.parts[0].startswith("~"):
+        if path.parts[0] != "~":
+            raise PathError(f"{path}: there is no user {path.parts[0][1:]!r} on this system: check the path")
+        also = " (or HOME)" if variable != "HOME" else ""
+        raise PathError(f"{NO_HOME}, so {path} cannot be found: set {variable}{also} to a folder zoo may use")
+    return path
+
+
 def _first_existing(path: Path) -> Path:
     for candidate in (path, *path.parents):
         if os.path.lexists(candidate):
@@ -48,7 +75,7 @@ def writable_dir(path: str | os.PathLike) -> Path:
     ancestor is one."""
     if not str(path):
         raise PathError("an empty path: give a folder")
-    path = Path(path).expanduser()
+    path = expanded(path)
     if os.path.lexists(path) and not path.is_dir():
         raise PathError(f"{path} is a file: give a folder")
     _writable_under(path)
@@ -60,7 +87,7 @@ def writable_file(path: str | os.PathLike) -> Path:
     a temporary file and renames it, which would replace such a node with a file)."""
     if not str(path):
         raise PathError("an empty path: give a file name")
-    path = Path(path).expanduser()
+    path = expanded(path)
     if os.path.lexists(path):
         mode = os.stat(path).st_mode if path.exists() else os.lstat(path).st_mode
         if stat.S_ISDIR(mode):
@@ -76,7 +103,7 @@ def readable_file(path: str | os.PathLike) -> Path:
     """``path`` as an existing regular file this process can read."""
     if not str(path):
         raise PathError("an empty path: give a file")
-    path = Path(path).expanduser()
+    path = expanded(path)
     if not path.exists():
         raise PathError(f"{path}: no such file")
     if not path.is_file():

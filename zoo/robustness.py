@@ -30,8 +30,10 @@ ROBUSTBENCH_STANDARD = {"model": "RobustBench Standard WideResNet-28-10 (release
 
 
 def cache_dir() -> Path:
-    base = os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zoo"
-    return Path(base).expanduser() / "cifar10-c"
+    from .paths import expanded, user_cache_dir
+
+    base = expanded(os.environ[CACHE_ENV], CACHE_ENV) if os.environ.get(CACHE_ENV) else user_cache_dir() / "zoo"
+    return base / "cifar10-c"
 
 
 def _cache_key(test: Split) -> str:
@@ -53,9 +55,12 @@ def generate(name: str, clean: np.ndarray, image_indices: np.ndarray | None = No
 
 
 def corrupted(name: str, severity: int, test: Split, progress: Callable[[str], None] | None = None) -> np.ndarray:
-    """The cached array of ``name`` at ``severity`` for the test images (made and cached on first use)."""
+    """The cached array of ``name`` at ``severity`` for the test images (made and cached on first use), checked before
+    use against the sha256 the manifest records for it (:func:`expected_sha256`); a cached copy that differs is made
+    again, and a made one that differs is an error, not a figure."""
     from filelock import FileLock
 
+    from .errors import ZooError
     from .manifest import atomic_write_bytes
 
     check_corruption(name, severity)
@@ -63,18 +68,48 @@ def corrupted(name: str, severity: int, test: Split, progress: Callable[[str], N
     path = folder / f"{name}-{severity}.npy"
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / f".{name}-{severity}.lock")):  # two scoring runs make each array once
+        recorded, source = expected_sha256(name, severity, test, path)
         if path.is_file():
             try:
                 array = np.load(path, allow_pickle=False)
             except (ValueError, OSError, EOFError):  # damaged (cut short, overwritten): made again below
                 array = None
             if array is not None and array.shape == (len(test), 32, 32, 3) and array.dtype == np.uint8:
-                return array
+                if recorded is None or sha256_array(array) == recorded:
+                    return array
+            if progress:
+                progress(f"{path} is not the array {source} records (damaged or replaced): making it again")
         if progress:
             progress(f"generating {name} severity {severity} for {len(test):,} images (cached in {folder})")
         array = corrupt(hwc(test), name, severity)
+        digest = sha256_array(array)
+        if recorded is not None and source == "the manifest" and digest != recorded:
+            raise ZooError(f"{name} severity {severity} regenerated here has sha256 {digest}, not the {recorded} the "
+                           f"manifest records for these libraries ({generator_info()}): its figures would not be "
+                           "comparable with the published ones. Please report it, with `zoo env`.")
+        atomic_write_bytes(_sidecar(path), (digest + "\n").encode())
         atomic_write_bytes(path, _npy_bytes(array))
         return array
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def expected_sha256(name: str, severity: int, test: Split, path: Path) -> tuple[str | None, str]:
+    """The sha256 a cached array must have, and who says so: the manifest, for CIFAR-10's own test set generated with
+    the record's libraries; otherwise the digest zoo wrote beside the array when it made it (``None``: not made yet)."""
+    from .manifest import published_datasets
+
+    dataset = published_datasets().get(DATASET_KEY, {})
+    per_severity = dataset.get("severity_sha256", {}).get(name)
+    same_libraries = all(dataset.get(key) == value for key, value in generator_info().items())
+    if per_severity and same_libraries and dataset.get("source_test_set_sha256") == test.sha256():
+        return per_severity[severity - 1], "the manifest"
+    try:
+        return _sidecar(path).read_text(encoding="ascii").strip() or None, f"{_sidecar(path).name}"
+    except (OSError, UnicodeDecodeError):
+        return None, "nothing"
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -177,18 +212,20 @@ def dataset_entry(test: Split, pictures: dict[str, np.ndarray]) -> dict:
     be the first images of each."""
     from .errors import ZooError
 
-    arrays, digests = {}, {}
+    arrays, per_severity, digests = {}, {}, {}
     for name in CORRUPTIONS:
         digest = hashlib.sha256()
         parts = [corrupted(name, s, test) for s in SEVERITIES]
         for part in parts:
             digest.update(np.ascontiguousarray(part).tobytes())
         arrays[name] = digest.hexdigest()
+        per_severity[name] = [sha256_array(part) for part in parts]
         if not np.array_equal(pictures[name], np.concatenate([p[:SUBSET_IMAGES] for p in parts])):
             raise ZooError(f"{name}: the regenerated subset differs from the first images of the whole array "
                            "(a corruption that mixes images): the subset cannot check the arrays")
         digests[name] = sha256_array(pictures[name])
     return {"label": LABEL, **generator_info(), "source_test_set_sha256": test.sha256(),
             "layout": "per corruption: uint8 (50000, 32, 32, 3), severities 1-5 in turn, test-set order",
-            "arrays_sha256": arrays, "subset": f"test images 0-{SUBSET_IMAGES - 1} of each severity, (500, 32, 32, 3)",
+            "arrays_sha256": arrays, "severity_sha256": per_severity,
+            "subset": f"test images 0-{SUBSET_IMAGES - 1} of each severity, (500, 32, 32, 3)",
             "subset_sha256": digests, "command": "python -m zoo.evaluate NAME --corruptions --publish"}

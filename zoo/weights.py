@@ -25,7 +25,8 @@ from typing import Any, Sequence
 import torch
 
 from .errors import CheckpointError, ZooError
-from .manifest import CHECKOUT_ROOT, WeightsRecord
+from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
+from .paths import expanded
 
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 MIRROR_ENDPOINT_ENV = "ZOO_MIRROR_ENDPOINT"
@@ -58,7 +59,7 @@ def local_candidates(record: WeightsRecord) -> list[Path]:
     """Steps 1 and 2 of the resolution order, in order (files that may or may not exist)."""
     candidates = []
     if os.environ.get(WEIGHTS_DIR_ENV):
-        candidates.append(Path(os.environ[WEIGHTS_DIR_ENV]).expanduser() / record.name / record.filename)
+        candidates.append(expanded(os.environ[WEIGHTS_DIR_ENV], WEIGHTS_DIR_ENV) / record.name / record.filename)
     candidates.append(CHECKOUT_WEIGHTS / record.name / record.filename)
     return candidates
 
@@ -70,6 +71,8 @@ def resolve(record: WeightsRecord, download: bool = True) -> Path:
     for candidate in local_candidates(record):
         if candidate.is_file():
             return candidate
+    expanded(constants.HF_HUB_CACHE, "HF_HOME")  # (not a folder named "~" in the working directory)
+    expanded(torch.hub.get_dir(), "TORCH_HOME")
     cached = _hub_cached(record) or _mirror_cached(record)
     if cached is not None:
         return cached
@@ -130,9 +133,14 @@ def mirror_url(record: WeightsRecord) -> str | None:
     return f"{endpoint}/{record.mirror['repo']}/{record.mirror['revision']}/weights/{record.name}/{record.filename}"
 
 
+def mirror_cache_root() -> Path:
+    """The folder of every mirror download: zoo's own part of torch's cache."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / "zoo"
+
+
 def mirror_cache_path(record: WeightsRecord) -> Path:
     """Where a mirror download is kept: torch's cache, one folder per model and sha256 (no stale copy is reused)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / "zoo" / record.name / record.sha256 / record.filename
+    return mirror_cache_root() / record.name / record.sha256 / record.filename
 
 
 def _mirror_cached(record: WeightsRecord) -> Path | None:
@@ -140,26 +148,68 @@ def _mirror_cached(record: WeightsRecord) -> Path | None:
     return path if path.is_file() else None
 
 
-def _mirror_download(record: WeightsRecord) -> Path:
-    """Download from the mirror into torch's cache; ``download_url_to_file`` writes a temporary file and moves it into
-    place only if its sha256 is the record's, so a failed or wrong download leaves nothing behind."""
-    from urllib.error import URLError
+def download_timeout() -> float:
+    """Seconds a download waits to connect and for each read: huggingface_hub's own ``HF_HUB_DOWNLOAD_TIMEOUT``, so
+    one setting bounds the Hub and the mirror alike."""
+    from huggingface_hub import constants
 
+    return float(constants.HF_HUB_DOWNLOAD_TIMEOUT)
+
+
+def _mirror_download(record: WeightsRecord) -> Path:
+    """Download from the mirror into torch's cache: bounded in time (:func:`download_timeout` to connect and per read)
+    and in size (the record's ``file_size``: the server cannot fill the disk), into a temporary that becomes the file
+    only if its sha256 is the record's; whatever fails, nothing is left behind."""
     from filelock import FileLock
 
     target = mirror_cache_path(record)
     target.parent.mkdir(parents=True, exist_ok=True)
     url = mirror_url(record)
-    try:
-        with FileLock(str(target) + ".lock"):  # two processes loading at once download once
-            if not target.is_file():
-                torch.hub.download_url_to_file(url, str(target), hash_prefix=record.sha256, progress=True)
-    except RuntimeError as error:  # download_url_to_file's sha256 mismatch
-        raise ChecksumError(f"the mirror {url} served bytes that are not the published weights of {record.name!r} "
-                            f"(sha256 {record.sha256}); nothing was kept ({error})") from None
-    except (URLError, OSError, ValueError) as error:
-        raise WeightsUnavailableError(f"{url}: {error}") from error
+    with FileLock(str(target) + ".lock"):  # two processes loading at once download once
+        if not target.is_file():
+            data = _bounded_get(url, record.file_size, f"the weights of {record.name!r}")
+            if sha256_bytes(data) != record.sha256:
+                raise ChecksumError(f"the mirror {url} served bytes that are not the published weights of "
+                                    f"{record.name!r} (sha256 {sha256_bytes(data)}, published {record.sha256}); "
+                                    "nothing was kept")
+            atomic_write_bytes(target, data)
     return target
+
+
+def _bounded_get(url: str, size: int, what: str) -> bytes:
+    """The body of ``url``, which must be exactly ``size`` bytes; :class:`WeightsUnavailableError` (its cause the
+    transport's error) for a timeout, a refusal, an HTTP error or a body of another size."""
+    import socket
+    import urllib.request
+    from urllib.error import URLError
+
+    from tqdm.auto import tqdm
+
+    timeout = download_timeout()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            announced = response.headers.get("Content-Length")
+            if announced is not None and announced.isdigit() and int(announced) != size:
+                raise OversizeError(f"{url} announces {int(announced):,} bytes; {what} are {size:,} bytes")
+            chunks, received = [], 0
+            with tqdm(total=size, unit="B", unit_scale=True, desc=Path(url).name, leave=False, disable=None) as bar:
+                while chunk := response.read(min(1 << 20, size + 1 - received)):
+                    received += len(chunk)
+                    if received > size:
+                        raise OversizeError(f"{url} sent more than the {size:,} bytes of {what}; stopped reading")
+                    chunks.append(chunk)
+                    bar.update(len(chunk))
+            if received != size:
+                raise OversizeError(f"{url} sent {received:,} bytes; {what} are {size:,} bytes")
+            return b"".join(chunks)
+    except (URLError, OSError, ValueError) as error:  # (socket.timeout is an OSError; urlopen wraps it in URLError)
+        if isinstance(error, socket.timeout) or isinstance(getattr(error, "reason", None), socket.timeout):
+            error = TimeoutError(f"no answer within {timeout:g} s (HF_HUB_DOWNLOAD_TIMEOUT sets how long to wait)")
+        raise WeightsUnavailableError(f"{url}: {error}") from error
+
+
+class OversizeError(ValueError):
+    """A download that is not the size the manifest records."""
 
 
 def _unavailable_message(record: WeightsRecord, reason: str) -> str:
@@ -185,10 +235,42 @@ def verified_bytes(record: WeightsRecord, path: Path) -> bytes:
         raise ChecksumError(
             f"sha256 mismatch for {path} (weights of {record.name!r}): expected {record.sha256}, got {actual} "
             f"({len(data)} bytes, expected {record.file_size}). The file is corrupt, truncated or not the published "
-            f"checkpoint; it was not loaded. Delete it (for a Hub cache entry, also the blob it links to: "
-            f"{path.resolve()}) and load again to re-download, or point ${WEIGHTS_DIR_ENV} at a good copy."
+            f"checkpoint; it was not loaded. {repair_advice(path)}"
         )
     return data
+
+
+def _inside(path: Path, root: Path) -> bool:
+    root = Path(os.path.expanduser(root)).resolve()
+    return path == root or root in path.parents
+
+
+def repair_advice(path: Path) -> str:
+    """What to do about a bad copy at ``path``: delete it only where it lies in a cache zoo downloads into (and, for
+    the Hub's, the blob it links to only if that lies in the cache too); a file of the user's is never to be deleted."""
+    from huggingface_hub import constants
+
+    link, target = Path(os.path.abspath(path)), path.resolve()
+    for cache in (Path(constants.HF_HUB_CACHE), mirror_cache_root()):
+        if _inside(link, cache) and _inside(target, cache):
+            also = f" and the blob it links to, {target}," if target != link else ""
+            return f"Delete {link}{also} (zoo's download cache) and load again to re-download."
+    if _inside(target, CHECKOUT_WEIGHTS):
+        return (f"Restore the clone's copy (git checkout -- {target.relative_to(CHECKOUT_ROOT)}), or unset "
+                f"${WEIGHTS_DIR_ENV} if it points there.")
+    return (f"Put the published file there instead (sha256 above), or point ${WEIGHTS_DIR_ENV} at a folder with a good "
+            "copy, or unset it to download one.")
+
+
+def check_finite(state_dict: dict[str, torch.Tensor], source: str) -> None:
+    """Raise :class:`~zoo.errors.CheckpointError` if a floating tensor of ``state_dict`` holds NaN or infinity: such
+    weights score 10 % and predict "nan %" without any other sign."""
+    for key, tensor in state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise CheckpointError(f"{source}: {key} holds {bad:,} NaN or infinite value(s) of {tensor.numel():,}; "
+                                  "these weights cannot classify anything (a diverged run?). Use a checkpoint "
+                                  "from a run that ended with a finite loss.")
 
 
 def load_state_dict(record: WeightsRecord, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
@@ -197,6 +279,7 @@ def load_state_dict(record: WeightsRecord, device: str | torch.device = "cpu") -
 
     path = resolve(record)
     state_dict = load_safetensors(verified_bytes(record, path))
+    check_finite(state_dict, f"{path} (weights of {record.name!r})")
     # A file stored in half precision loads as float32, like every other zoo checkpoint.
     return {k: v.to(device, torch.float32 if v.is_floating_point() else v.dtype) for k, v in state_dict.items()}
 
@@ -239,10 +322,12 @@ def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         try:
-            return load_file(str(path))
+            state_dict = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as error:
             raise CheckpointError(f"{what} ({error}). Re-save it with safetensors.torch.save_file(model.state_dict(), "
                                   "PATH).") from None
+        check_finite(state_dict, str(path))
+        return state_dict
     state_dict = load_tensors_only(path, what, ".", pickled_object=(
         f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
         "unpickled because that could run code. Re-save it as a state_dict where it was made: "
@@ -250,4 +335,5 @@ def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         "'model.safetensors')."))
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
+    check_finite(state_dict, str(path))
     return state_dict

@@ -56,6 +56,11 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     """The ``zoo`` command: failures are one line on stderr (exit 1; usage errors 2), never a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    for stream in (sys.stdout, sys.stderr):  # an ASCII or Latin-1 terminal or pipe gets \u2026 for what it cannot show
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, OSError, ValueError):  # not a text stream, or closed under the process
+            pass
     if not os.environ.get("HF_HUB_VERBOSITY"):  # its retry warnings would be more lines than zoo's one (opt back in)
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     return run_cli(lambda: _run(argv))

@@ -7,9 +7,11 @@ import argparse
 import os
 from pathlib import Path
 
+import torch
+
 from ..data import default_data_dir
 from ..errors import DeviceError, parse_device
-from ..paths import PathError, readable_file, writable_dir, writable_file
+from ..paths import PathError, expanded, readable_file, writable_dir, writable_file
 
 MAX_SEED = 2**64 - 1  # torch.manual_seed's range
 
@@ -21,9 +23,13 @@ def _number(text: str, kind: type):
         raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") from None
 
 
+FLOAT32 = torch.finfo(torch.float32)  # what training computes in: a setting it cannot hold overflows or vanishes
+
+
 def _bounded(kind: type, low: float, high: float = float("inf"), low_inclusive: bool = True):
     """An argparse type: a number of ``kind`` from ``low`` up to (not including) ``high``, said in words when it is
-    not (NaN and infinity are never in range)."""
+    not (NaN and infinity are never in range). A float must also be one float32 holds: finite there, and not rounded
+    to 0 where 0 is out of range (``--lr 1e39`` would overflow in the optimizer, ``--lr 1e-50`` would be 0)."""
     noun = "whole number" if kind is int else "number"
     says = (f"from {low:g} up to (not including) {high:g}" if high != float("inf")
             else f"{'>=' if low_inclusive else '>'} {low:g}")
@@ -32,6 +38,12 @@ def _bounded(kind: type, low: float, high: float = float("inf"), low_inclusive: 
         value = _number(text, kind)
         if not ((value >= low if low_inclusive else value > low) and value < high):
             raise argparse.ArgumentTypeError(f"must be a {noun} {says}, not {text}")
+        if kind is float and abs(value) > FLOAT32.max:
+            raise argparse.ArgumentTypeError(f"{text} is beyond float32's largest number ({FLOAT32.max:g}), in which "
+                                             "training computes: it would overflow; give a smaller number")
+        if kind is float and value != 0 and abs(value) < FLOAT32.tiny:
+            raise argparse.ArgumentTypeError(f"{text} is below float32's smallest normal number ({FLOAT32.tiny:g}), "
+                                             "in which training computes: it would vanish; give a larger number")
         return value
     parse.__name__ = kind.__name__  # argparse names the type in its own messages
     return parse
@@ -114,16 +126,22 @@ def data_dir(text: str) -> Path:
     """argparse type: a CIFAR-10 root (what it holds is checked by the reader, which says what it found)."""
     if not text:
         raise argparse.ArgumentTypeError("an empty path: give the folder holding cifar-10-batches-bin/")
-    return Path(text).expanduser()
+    try:
+        return expanded(text)
+    except PathError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 # ---- options shared by several commands ------------------------------------------------------------------------
 
 
 def add_data_dir(parser: argparse.ArgumentParser, purpose: str = "") -> None:
+    try:
+        default = str(default_data_dir())
+    except PathError:  # no home folder: --help still works, and says where the default would be
+        default = "$XDG_CACHE_HOME/zoo/data"
     parser.add_argument("--data-dir", type=data_dir, metavar="DIR",
-                        help=f"CIFAR-10 root{' ' + purpose if purpose else ''} (default: $ZOO_DATA_DIR or "
-                             f"{default_data_dir()})")
+                        help=f"CIFAR-10 root{' ' + purpose if purpose else ''} (default: $ZOO_DATA_DIR or {default})")
 
 
 def add_checkpoint(parser: argparse.ArgumentParser, purpose: str) -> None:
