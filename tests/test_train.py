@@ -222,3 +222,53 @@ def test_tensorboard_curves_are_written(data_dir, tmp_path):
     events = EventAccumulator(str(tmp_path / "tb")).Reload()
     assert set(events.Tags()["scalars"]) == {"train/loss", "test/top1", "lr"}
     assert [e.step for e in events.Scalars("test/top1")] == [1, 2]
+
+
+# ---- Jordan (2024)'s methods (issue 36) ------------------------------------------------------------------------
+
+AIRBENCH_SHORT = ["airbench94_cifar10", "--epochs", "4", "--train-subset", "4096", "--test-subset", "1000",
+                  "--no-progress"]
+
+
+def train_airbench(data_dir: Path, output_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "zoo.train", *AIRBENCH_SHORT, "--data-dir", str(data_dir),
+                          "--output-dir", str(output_dir), *extra], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+def test_a_stopped_airbench_run_resumes_to_the_same_bytes(data_dir, tmp_path):
+    """Whitening from the data, the whitening bias frozen after epoch 3, the Lookahead's slow weights and the
+    alternating flips all survive a stop after epoch 2 and a resume: the file is the uninterrupted run's."""
+    whole = train_airbench(data_dir, tmp_path / "whole")
+    train_airbench(data_dir, tmp_path / "halves", "--stop-after", "2")
+    train_airbench(data_dir, tmp_path / "halves", "--resume")
+    assert sha256_file(tmp_path / "halves" / "model.safetensors") == sha256_file(tmp_path / "whole" / "model.safetensors")
+    assert "top-1 with multi-crop test-time augmentation: " in whole.stdout
+
+
+def test_alternating_flips_flip_each_image_every_other_epoch():
+    from zoo.loop import alternating_flips
+
+    epochs = torch.stack([alternating_flips(10_000, seed=3, epoch=e) for e in range(4)])
+    assert 0.45 < epochs[0].float().mean() < 0.55  # half of the images at random in the first epoch
+    assert bool((epochs[0] ^ epochs[1]).all()) and bool((epochs[1] ^ epochs[2]).all())  # then each one, every other epoch
+    assert not torch.equal(epochs[0], alternating_flips(10_000, seed=4, epoch=0))  # another seed, other images
+
+
+def test_the_whitening_layer_whitens_the_patches_it_was_made_from(data_dir):
+    """The patch convolution's first 12 channels, applied to the training images it was computed from, give
+    uncorrelated outputs of variance λ/(λ + eps): the definition of (slightly damped) whitening."""
+    import torch.nn.functional as F
+
+    from zoo.data import load_cifar10, normalize
+    from zoo.models import build_model
+
+    images = normalize(load_cifar10(data_dir, train=True).images[:5000], channels_last=False)
+    model = build_model("airbench94_cifar10")
+    model.init_from_training_images(images)
+    out = F.conv2d(images, model.whiten.weight[:12]).permute(0, 2, 3, 1).reshape(-1, 12).double()
+    covariance = out.T @ out / len(out)
+    off_diagonal = covariance - torch.diag(covariance.diag())
+    assert off_diagonal.abs().max() < 1e-3, off_diagonal.abs().max()
+    assert bool((covariance.diag() > 0.5).all() and (covariance.diag() < 1.0 + 1e-6).all()), covariance.diag()

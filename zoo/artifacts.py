@@ -69,7 +69,8 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
         metrics={"cifar10_test_top1": result.top1, "cifar10_test_per_class": result.per_class,
                  "evaluated_on": "all 10,000 CIFAR-10 test images, final epoch, single crop, fp32",
                  **({"cifar10_test_top1_float32_weights": result.unrounded_top1}
-                    if result.unrounded_top1 is not None else {})},
+                    if result.unrounded_top1 is not None else {}),
+                 **({"cifar10_test_top1_multicrop_tta": result.tta_top1} if result.tta_top1 is not None else {})},
         transforms={"mean": list(MEAN), "std": list(STD), "size": 32},
         categories=CATEGORIES,
         recipe={

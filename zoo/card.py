@@ -42,6 +42,9 @@ def card_metadata(record: WeightsRecord) -> ModelCardData:
                           metric_name=name)
 
     results = [accuracy(record.top1, "Top-1 accuracy (final epoch, all 10,000 test images, single crop)")]
+    if "cifar10_test_top1_multicrop_tta" in record.metrics:
+        results.append(accuracy(record.metrics["cifar10_test_top1_multicrop_tta"],
+                                "Top-1 accuracy, multi-crop TTA (flip + 1-pixel translations)"))
     if "cifar10_test_top1_flip_tta" in record.metrics:
         results.append(accuracy(record.metrics["cifar10_test_top1_flip_tta"], "Top-1 accuracy, horizontal-flip TTA"))
     return ModelCardData(library_name="pytorch", license=record.license.lower(), pipeline_tag="image-classification",

@@ -45,22 +45,25 @@ def save_checkpoint(path: Path, state: dict[str, Any], ledger: Path | None = Non
 
 
 def training_state(model: nn.Module, optimizer, scheduler, ema, generator: torch.Generator,
-                   device: torch.device) -> dict[str, Any]:
+                   device: torch.device, lookahead=None) -> dict[str, Any]:
     """The resumable state of a run (the caller adds recipe, epoch, history, …)."""
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "ema": ema.state_dict() if ema is not None else None, "generator": generator.get_state(),
             "torch_rng": torch.get_rng_state(),
+            "lookahead": lookahead.state_dict() if lookahead is not None else None,
             "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
 
 
 def restore_training_state(state: dict[str, Any], model: nn.Module, optimizer, scheduler, ema,
-                           generator: torch.Generator, device: torch.device) -> None:
+                           generator: torch.Generator, device: torch.device, lookahead=None) -> None:
     """Put a loaded (CPU) checkpoint back into a run whose model, optimizer and EMA live on ``device``."""
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])  # moves the momentum buffers to their parameters' device
     scheduler.load_state_dict(state["scheduler"])
     if ema is not None:
         ema.load_state_dict(state["ema"])
+    if lookahead is not None:
+        lookahead.load_state_dict(state["lookahead"])
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
     if state.get("cuda_rng") is not None and device.type == "cuda":

@@ -246,16 +246,23 @@ def _python_labels(path: Path, labels: object) -> np.ndarray:
 # ---- batched augmentation and normalisation on tensors ------------------------------------------
 
 
-def random_crop_flip(images: torch.Tensor, padding: int, generator: torch.Generator, flip: bool = True) -> torch.Tensor:
-    """Random crop of the ``padding``-pixel zero-padded images and random horizontal flip, as one gather."""
+def random_crop_flip(images: torch.Tensor, padding: int, generator: torch.Generator, flip: bool = True,
+                     fill: str = "zeros", flipped: torch.Tensor | None = None) -> torch.Tensor:
+    """Random crop of the ``padding``-pixel padded images (``fill``: zeros, or ``"reflect"``: the mirrored border) and
+    horizontal flip, as one gather: random with ``flip``, or of the images where the bool mask ``flipped`` is set."""
     n, _, h, w = images.shape
-    if padding:
+    if padding and fill == "reflect":  # (reflect-padding works on floats; uint8 round-trips exactly)
+        images = torch.nn.functional.pad(images.float(), (padding,) * 4, mode="reflect").to(images.dtype)
+        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    elif padding:
         images = torch.nn.functional.pad(images, (padding,) * 4)
         dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
         dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     else:
         dy = dx = torch.zeros(n, dtype=torch.long)
-    flipped = torch.rand(n, generator=generator) < 0.5 if flip else torch.zeros(n, dtype=torch.bool)
+    if flipped is None:
+        flipped = torch.rand(n, generator=generator) < 0.5 if flip else torch.zeros(n, dtype=torch.bool)
     rows = dy[:, None] + torch.arange(h)
     cols = dx[:, None] + torch.arange(w)
     cols = torch.where(flipped[:, None], cols.flip(1), cols)

@@ -12,6 +12,7 @@ import math
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from .machine import machine_class
 from .manifest import atomic_write_bytes
 from .metrics import score
 from .models import build_model
-from .recipes import Recipe, get_recipe
+from .recipes import TRIANGLE, Recipe, get_recipe
 from .rundir import hold_output_dir
 from .weights import sha256_bytes, sha256_file
 
@@ -67,6 +68,7 @@ class RunResult:
     top1: float | None = None
     per_class: dict[str, float] | None = None
     unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
+    tta_top1: float | None = None  # the file's score with the recipe's test-time augmentation (recipe.tta)
 
 
 def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
@@ -81,12 +83,70 @@ def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int):
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+    """SGD over the trainable parameters (batch norms' biases in a group of their own where the recipe scales their
+    lr) and the recipe's lr schedule, stepped once per optimizer step."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups: list = trainable
+    if recipe.norm_bias_lr_scale != 1:
+        norm_biases = {id(m.bias) for m in model.modules()
+                       if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.bias is not None}
+        scale = recipe.norm_bias_lr_scale
+        groups = [{"params": [p for p in trainable if id(p) not in norm_biases]},
+                  {"params": [p for p in trainable if id(p) in norm_biases], "lr": recipe.lr * scale,
+                   "weight_decay": recipe.weight_decay / scale}]
+    optimizer = torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum,
                                 nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch + 1,  # +1: no step past the end
-        pct_start=recipe.warmup_fraction, anneal_strategy="linear", cycle_momentum=False)
+    total_steps = recipe.epochs * steps_per_epoch
+    if recipe.schedule == "triangle":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(triangle, total_steps=total_steps))
+    else:
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=[group["lr"] for group in optimizer.param_groups],
+            total_steps=total_steps + 1,  # +1: no step past the end
+            pct_start=recipe.warmup_fraction, anneal_strategy="linear", cycle_momentum=False)
     return optimizer, scheduler
+
+
+def triangle(step: int, total_steps: int) -> float:
+    """The lr at ``step`` as a fraction of the peak: :data:`zoo.recipes.TRIANGLE`'s linear rise and fall."""
+    start, rise, end = TRIANGLE
+    peak = int(total_steps * rise)
+    if step < peak:
+        return start + (1 - start) * step / peak
+    return 1 + (end - 1) * (step - peak) / max(1, total_steps - peak)
+
+
+class Lookahead:
+    """Lookahead (Zhang et al., 2019) on Jordan (2024)'s schedule: every ``every`` steps the slow copy of the model's
+    float weights and buffers moves toward the fast ones by 1 − α, and the fast ones restart from it. α =
+    0.95**5 · (step / total)**3 grows from 0 (the slow copy follows the fast one) to 0.77 (it averages their last
+    stretch); :meth:`finish` leaves the model on the slow copy."""
+
+    def __init__(self, model: nn.Module, every: int, total_steps: int) -> None:
+        self.model, self.every, self.total_steps = model, every, total_steps
+        self.slow = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+    def after_step(self, step: int) -> None:
+        """Called after optimizer step ``step`` (counted from 1 over the whole run)."""
+        if step % self.every == 0:
+            self._pull(0.95 ** 5 * (step / self.total_steps) ** 3)
+
+    def finish(self) -> None:
+        self._pull(1.0)
+
+    @torch.no_grad()
+    def _pull(self, alpha: float) -> None:
+        fast = self.model.state_dict()
+        for key, slow in self.slow.items():
+            slow.lerp_(fast[key], 1 - alpha)
+            fast[key].copy_(slow)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return dict(self.slow)
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for key, value in state.items():
+            self.slow[key].copy_(value)
 
 
 def make_ema(model: nn.Module, recipe: Recipe):
@@ -104,7 +164,7 @@ def autocast(device: torch.device, precision: str):
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
-                    ranks: Ranks) -> tuple[float, float]:
+                    ranks: Ranks, lookahead: Lookahead | None = None, step: int = 0) -> tuple[float, float]:
     """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy.
 
     The running loss and hit count stay on ``device`` and are read once, at the end: no host sync per step. On a GPU
@@ -135,6 +195,9 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
         scheduler.step()
         if ema is not None:
             ema.update_parameters(model)
+        step += 1
+        if lookahead is not None:
+            lookahead.after_step(step)
         bar.update(len(labels) * ranks.world_size)
     loss_sum, hits = torch.stack([total_loss, correct.double()]).tolist()  # the epoch's one host sync
     bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{hits / seen:.3f}")
@@ -144,15 +207,34 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
     return total / seen, hits / seen
 
 
-def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Shuffle, cut into batches and augment: all randomness of an epoch comes from ``generator``."""
+FLIP_SEED = 0x5EED_F11B  # the alternating flips' own stream: mixed into the recipe's seed
+
+
+def alternating_flips(images: int, seed: int, epoch: int) -> torch.Tensor:
+    """Which images flip in ``epoch`` (from 0) under Jordan (2024)'s derandomised flip: half of them at random in the
+    first epoch, and in every later epoch exactly those that did not flip in the one before."""
+    first = torch.rand(images, generator=torch.Generator().manual_seed(seed ^ FLIP_SEED)) < 0.5
+    return first ^ bool(epoch % 2)
+
+
+def steps_per_epoch(images: int, recipe: Recipe) -> int:
+    return images // recipe.batch_size if recipe.drop_last else -(-images // recipe.batch_size)
+
+
+def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator,
+                  epoch: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffle, cut into batches and augment: all randomness of an epoch comes from ``generator`` (and, for
+    alternating flips, from the recipe's seed and ``epoch``)."""
     order = torch.randperm(len(train), generator=generator)
+    flips = (alternating_flips(len(train), recipe.seed, epoch) if recipe.flip and recipe.flip_mode == "alternating"
+             else None)
     batches = []
-    for start in range(0, len(order), recipe.batch_size):
+    for start in range(0, steps_per_epoch(len(order), recipe) * recipe.batch_size, recipe.batch_size):
         index = order[start:start + recipe.batch_size]
         images = train.images[index]
         if recipe.crop_padding or recipe.flip:
-            images = random_crop_flip(images, recipe.crop_padding, generator, flip=recipe.flip)
+            images = random_crop_flip(images, recipe.crop_padding, generator, flip=recipe.flip, fill=recipe.crop_fill,
+                                      flipped=None if flips is None else flips[index])
         if recipe.cutout:
             images = cutout(images, recipe.cutout, generator)
         batches.append((images, train.labels[index]))
@@ -180,14 +262,21 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     if options.test_subset:
         test_split = test_split.subset(options.test_subset)
 
-    model = build_model(recipe.model).to(device, memory_format=torch.channels_last)
+    if recipe.drop_last and len(train_split) < recipe.batch_size:
+        raise ZooError(f"{len(train_split)} training images are fewer than one batch of {recipe.batch_size}, and the "
+                       "recipe drops incomplete batches: train on more images, or give a smaller --batch-size")
+    model = build_model(recipe.model)
+    if hasattr(model, "init_from_training_images"):  # (a resumed run overwrites it with the checkpoint's)
+        model.init_from_training_images(normalize(train_split.images[:5000], channels_last=False))
+    model = model.to(device, memory_format=torch.channels_last)
     # Under torchrun, DDP averages the gradients of the ranks' shards: the global batch is recipe.batch_size.
     net = model
     if ranks.enabled:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
-    steps_per_epoch = -(-len(train_split) // recipe.batch_size)
-    optimizer, scheduler = make_optimizer(model, recipe, steps_per_epoch)
+    steps = steps_per_epoch(len(train_split), recipe)
+    optimizer, scheduler = make_optimizer(model, recipe, steps)
     ema = make_ema(model, recipe)
+    lookahead = Lookahead(model, recipe.lookahead_every, recipe.epochs * steps) if recipe.lookahead_every else None
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     generator = torch.Generator().manual_seed(recipe.seed)
 
@@ -210,7 +299,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
                 raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
                                  f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
-            restore_training_state(state, model, optimizer, scheduler, ema, generator, device)
+            restore_training_state(state, model, optimizer, scheduler, ema, generator, device, lookahead)
             start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
             if ranks.is_main:
                 print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
@@ -222,11 +311,13 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
         for epoch in range(start_epoch, last_epoch):
             started = time.perf_counter()
-            batches = epoch_batches(train_split, recipe, generator)
+            if hasattr(model, "start_epoch"):
+                model.start_epoch(epoch)
+            batches = epoch_batches(train_split, recipe, generator, epoch)
             with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
                       disable=not (options.progress and ranks.is_main), leave=False) as bar:
                 loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
-                                                  device, bar, ranks)
+                                                  device, bar, ranks, lookahead, epoch * steps)
             epoch_time = time.perf_counter() - started
             if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
                 raise TrainingDivergedError(
@@ -249,7 +340,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                 writer.add_scalar("lr", entry["lr"], epoch + 1)
             save_checkpoint(checkpoint_path, {
                 "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
-                **training_state(model, optimizer, scheduler, ema, generator, device),
+                **training_state(model, optimizer, scheduler, ema, generator, device, lookahead),
                 "elapsed_s": elapsed, "history": history, "machine_class": here,
             }, ledger)
         if writer is not None:
@@ -260,6 +351,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             shutdown(ranks)
             return RunResult(history, elapsed, data_sha256, here)
 
+        if lookahead is not None:
+            lookahead.finish()
         final_model = ema.module if ema is not None else model
         weights_path = options.output_dir / WEIGHTS_NAME
         if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
@@ -270,10 +363,12 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         atomic_write_bytes(weights_path, weights_bytes, ledger)
         final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
+        tta = (score(model_from_bytes(recipe.model, weights_bytes), test_split, tta=recipe.tta).top1
+               if recipe.tta != "none" else None)
         atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
         shutdown(ranks)
         return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
-                         final.per_class, unrounded)
+                         final.per_class, unrounded, tta)
 
 
 def _history_json(history: list[dict[str, Any]]) -> bytes:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .data import CATEGORIES, MEAN, STD, Split, normalize
@@ -20,16 +21,36 @@ class Score:
     count: int
 
 
+TTA = ("none", "multi-crop")
+
+
+def multi_crop_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Jordan (2024)'s multi-crop test-time augmentation: the mean logits of the picture and its mirror image (weight
+    1/2), and of the same for the picture moved one pixel up-left and one pixel down-right (1/4 each; the borders
+    reflected)."""
+    def with_mirror(v: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (model(v).float() + model(v.flip(3)).float())
+
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    h, w = x.shape[2:]
+    return (0.5 * with_mirror(x) + 0.25 * with_mirror(padded[:, :, :h, :w])
+            + 0.25 * with_mirror(padded[:, :, 2:h + 2, 2:w + 2]))
+
+
 @torch.inference_mode()
 def predict_classes(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, mean=MEAN, std=STD,
-                    flip_tta: bool = False, precision: str = "fp32") -> torch.Tensor:
-    """Predicted class of each uint8 image, in batches, on the model's device (fp32 unless ``precision="bf16"``)."""
+                    flip_tta: bool = False, precision: str = "fp32", tta: str = "none") -> torch.Tensor:
+    """Predicted class of each uint8 image, in batches, on the model's device (fp32 unless ``precision="bf16"``);
+    ``flip_tta`` sums the softmax of the mirror image's, ``tta="multi-crop"`` is :func:`multi_crop_logits`."""
     device = next(model.parameters()).device
     predictions = []
     for start in range(0, len(images), batch_size):
         x = normalize(images[start:start + batch_size], mean, std).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(x).float()
+            if tta == "multi-crop":
+                logits = multi_crop_logits(model, x)
+            else:
+                logits = model(x).float()
             if flip_tta:
                 logits = logits.softmax(1) + model(x.flip(3)).float().softmax(1)
         predictions.append(logits.argmax(1).cpu())
@@ -37,11 +58,11 @@ def predict_classes(model: nn.Module, images: torch.Tensor, batch_size: int = 10
 
 
 def score(model: nn.Module, split: Split, batch_size: int = 1000, mean=MEAN, std=STD, flip_tta: bool = False,
-          precision: str = "fp32") -> Score:
-    """Score ``model`` (put in eval mode) on every image of ``split``."""
+          precision: str = "fp32", tta: str = "none") -> Score:
+    """Score ``model`` (put in eval mode) on every image of ``split`` (``tta``: see :func:`predict_classes`)."""
     was_training = model.training
     model.eval()
-    predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision)
+    predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision, tta)
     model.train(was_training)
     return score_predictions(predicted, split)
 

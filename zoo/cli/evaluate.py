@@ -33,6 +33,9 @@ def add_parser(commands) -> None:
     add_checkpoint(parser, "score")
     add_data_dir(parser)
     parser.add_argument("--flip-tta", action="store_true", help="also report flip test-time augmentation")
+    parser.add_argument("--tta", action="store_true",
+                        help="also report multi-crop test-time augmentation (flip and 1-pixel translations, as "
+                             "Jordan 2024 counts it)")
     parser.add_argument("--int8", action="store_true", help="score the published int8 model (needs the int8 extra)")
     parser.add_argument("--corruptions", nargs="?", const="all", type=corruption_names, metavar="LIST",
                         help="score CIFAR-10-C-style corruptions: all (the default), or names, comma-separated")
@@ -56,7 +59,7 @@ def _check(args: argparse.Namespace) -> None:
     if (args.int8 or args.publish) and args.model not in published_records():
         raise UsageError(f"{args.model} has no published weights to {'quantize' if args.int8 else 'publish for'}")
     if args.publish:
-        if args.int8 or args.flip_tta or args.severity or (args.corruptions not in (None, corruption_names("all"))):
+        if args.int8 or args.flip_tta or args.tta or args.severity or (args.corruptions not in (None, corruption_names("all"))):
             raise UsageError("--publish scores everything (float and int8, all corruptions and severities): give it "
                              "with NAME alone")
         if not in_checkout():
@@ -110,6 +113,8 @@ def _top1(args: argparse.Namespace, test, identity) -> dict:
         result = score(model, test)
         if args.flip_tta:
             report["top1_flip_tta"] = score(model, test, flip_tta=True).top1
+        if args.tta:
+            report["top1_multicrop_tta"] = score(model, test, tta="multi-crop").top1
     report.update(top1=result.top1, per_class=result.per_class)
     return report
 
@@ -154,6 +159,8 @@ def _print(report: dict, identity) -> None:
     print(f"{report['model']}{runtime} ({report['checkpoint']}): top-1 {report['top1']:.4f} on {report['images']} {where}")
     if "top1_flip_tta" in report:
         print(f"  with flip test-time augmentation: {report['top1_flip_tta']:.4f}")
+    if "top1_multicrop_tta" in report:
+        print(f"  with multi-crop test-time augmentation: {report['top1_multicrop_tta']:.4f}")
     for name, accuracy in report["per_class"].items():
         print(f"  {name:<11} {accuracy:.4f}")
     if "corruptions" in report:

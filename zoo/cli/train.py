@@ -172,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         scored_on = f"{args.holdout} held-out training" if args.holdout else f"{args.test_subset or 10000} test"
         print(f"{recipe.model}: top-1 {result.top1:.4f} on {scored_on} images, "
               f"{result.wall_time_s:.0f} s training, sha256 {result.sha256}, weights {result.weights_path}", flush=True)
+    if result.tta_top1 is not None:
+        print(f"top-1 with {recipe.tta} test-time augmentation: {result.tta_top1:.4f}", flush=True)
     if result.unrounded_top1 is not None:
         print(f"top-1 of the float32 weights before storing them as {recipe.weights_dtype}: "
               f"{result.unrounded_top1:.4f}", flush=True)

@@ -1,0 +1,107 @@
+"""The fast-training network of Jordan (2024), "94% on CIFAR-10 in 3.29 Seconds on a Single GPU" (arXiv 2404.00498).
+
+A 2×2 patch convolution whose weights are the whitening transform of the training set's 2×2 patches (fixed; its
+bias trains for the first epochs only), GELU, then three conv groups — 3×3 conv, 2×2 max-pool, batch norm, GELU,
+3×3 conv, batch norm, GELU — of widths 64/256/256 (the paper's 94 % net) or 128/384/384 (its 95 % net), a 3×3
+max-pool to 1×1 and a bias-free linear layer whose logits are scaled by 1/9 (the 95 % net, 4.61 M parameters, is
+``AirbenchNet((128, 384, 384))``; it is registered with its recipe). The 3×3 convolutions start as the
+identity on their first input-width channels (Dirac initialisation); the batch norms have no trainable scale.
+
+The facts (architecture, initialisation, the training methods in :mod:`zoo.recipes`) are the paper's; the code is
+zoo's own. Its figures count multi-crop test-time augmentation (flip + 1-pixel translations, ``zoo evaluate
+--tta``), as does zoo's record of these models beside the single-crop figure.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._input import check_cifar_input
+from .registry import register_model
+
+WHITENING_PATCH = 2
+WHITENING_WIDTH = 2 * 3 * WHITENING_PATCH ** 2  # each whitened direction and its negative: 24 channels
+WHITENING_EPS = 5e-4  # added to the patch covariance's eigenvalues before dividing by their square roots
+WHITENING_IMAGES = 5000  # the first training images estimate the patch covariance
+LOGIT_SCALE = 1 / 9
+
+
+def _batch_norm(channels: int) -> nn.BatchNorm2d:
+    """Batch norm with a fixed scale of 1 (only the bias trains) and fast-moving running statistics (the paper's
+    momentum 0.6, which is torch's 0.4)."""
+    norm = nn.BatchNorm2d(channels, eps=1e-12, momentum=0.4)
+    norm.weight.requires_grad_(False)
+    return norm
+
+
+def _conv(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """A 3×3 'same' convolution without bias, starting as the identity on its first ``in_channels`` outputs."""
+    conv = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False)
+    with torch.no_grad():
+        nn.init.dirac_(conv.weight[:in_channels])
+    return conv
+
+
+class ConvGroup(nn.Module):
+    """conv → max-pool 2 → batch norm → GELU → conv → batch norm → GELU."""
+
+    def __init__(self, in_channels: int, channels: int) -> None:
+        super().__init__()
+        self.conv1 = _conv(in_channels, channels)
+        self.norm1 = _batch_norm(channels)
+        self.conv2 = _conv(channels, channels)
+        self.norm2 = _batch_norm(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.gelu(self.norm1(F.max_pool2d(self.conv1(x), 2)))
+        return F.gelu(self.norm2(self.conv2(x)))
+
+
+class AirbenchNet(nn.Module):
+    """The paper's network (keys ``whiten``, ``block1``…``block3``, ``head``)."""
+
+    def __init__(self, widths: tuple[int, int, int], num_classes: int = 10, name: str = "airbench",
+                 whitening_bias_epochs: int = 3) -> None:
+        super().__init__()
+        self.name = name
+        self.whitening_bias_epochs = whitening_bias_epochs
+        self.whiten = nn.Conv2d(3, WHITENING_WIDTH, WHITENING_PATCH, bias=True)
+        self.whiten.weight.requires_grad_(False)  # set from the data (init_from_training_images), never trained
+        self.block1 = ConvGroup(WHITENING_WIDTH, widths[0])
+        self.block2 = ConvGroup(widths[0], widths[1])
+        self.block3 = ConvGroup(widths[1], widths[2])
+        self.head = nn.Linear(widths[2], num_classes, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_cifar_input(x, self.name, like=self.whiten.weight)
+        x = F.gelu(self.whiten(x))  # 31×31
+        x = self.block3(self.block2(self.block1(x)))  # 15×15, 7×7, 3×3
+        return self.head(torch.flatten(F.max_pool2d(x, 3), 1)) * LOGIT_SCALE
+
+    @torch.no_grad()
+    def init_from_training_images(self, images: torch.Tensor) -> None:
+        """Set the patch convolution to whiten ``images`` (normalised float ``(N, 3, 32, 32)``, the first
+        :data:`WHITENING_IMAGES` training images): the eigenvectors of their 2×2 patches' covariance, each divided by
+        the square root of its eigenvalue (plus :data:`WHITENING_EPS`), largest first, then the same negated."""
+        images = images[:WHITENING_IMAGES].float()
+        patches = images.unfold(2, WHITENING_PATCH, 1).unfold(3, WHITENING_PATCH, 1)  # N, C, 31, 31, 2, 2
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(-1, 3 * WHITENING_PATCH ** 2).double()
+        covariance = patches.T @ patches / len(patches)
+        eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+        order = eigenvalues.argsort(descending=True)
+        scaled = (eigenvectors[:, order] / (eigenvalues[order] + WHITENING_EPS).sqrt()).T
+        filters = scaled.reshape(-1, 3, WHITENING_PATCH, WHITENING_PATCH)
+        self.whiten.weight.copy_(torch.cat([filters, -filters]).to(self.whiten.weight.dtype))
+
+    def start_epoch(self, epoch: int) -> None:
+        """Epoch ``epoch`` (from 0) begins: the whitening bias trains for the first ``whitening_bias_epochs`` only."""
+        self.whiten.bias.requires_grad_(epoch < self.whitening_bias_epochs)
+
+
+@register_model("The 94 % network of Jordan (2024, arXiv 2404.00498): a whitened 2×2 patch conv (24 channels), "
+                "three conv-pool-BN-GELU groups of widths 64/256/256, max-pool, 256→10 (logits × 1/9).")
+def airbench94_cifar10(num_classes: int = 10) -> AirbenchNet:
+    """Build an untrained airbench94 network (widths 64/256/256, 1.97 M parameters)."""
+    return AirbenchNet((64, 256, 256), num_classes, "airbench94_cifar10")
+
