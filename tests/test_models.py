@@ -84,8 +84,8 @@ def test_num_classes_builds_a_fresh_head(name):
 
 
 def test_unknown_model_lists_the_available_ones():
-    with pytest.raises(ValueError, match="Unknown model 'resnet50'. Available models: airbench94_cifar10, cifar_quick, "
-                                         "lenet, "):
+    with pytest.raises(ValueError, match="Unknown model 'resnet50'. Available models: airbench94_cifar10, "
+                                         "airbench95_cifar10, cifar_quick, lenet, "):
         zoo.get_model("resnet50")
     assert {"cifar_quick", "lenet", "vgg16_cifar10"} <= set(zoo.list_models())  # the tutorials' three, at least
 

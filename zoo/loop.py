@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from torch import nn
@@ -164,8 +164,10 @@ def autocast(device: torch.device, precision: str):
 
 
 def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
-                    ranks: Ranks, lookahead: Lookahead | None = None, step: int = 0) -> tuple[float, float]:
-    """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy.
+                    ranks: Ranks, lookahead: Lookahead | None = None, step: int = 0,
+                    frozen: Sequence[nn.Parameter] = ()) -> tuple[float, float]:
+    """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy. The
+    ``frozen`` parameters get no update (their gradients are dropped before each step: SGD then skips them whole).
 
     The running loss and hit count stay on ``device`` and are read once, at the end: no host sync per step. On a GPU
     each micro-batch is normalised on the CPU as everywhere (same bytes), copied into pinned memory and sent
@@ -191,6 +193,8 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
             total_loss += loss.detach().double() * len(y)
             correct += (logits.argmax(1) == y).sum()
             seen += len(y)
+        for parameter in frozen:
+            parameter.grad = None
         optimizer.step()
         scheduler.step()
         if ema is not None:
@@ -311,13 +315,12 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
         last_epoch = min(recipe.epochs, options.stop_after_epoch or recipe.epochs)
         for epoch in range(start_epoch, last_epoch):
             started = time.perf_counter()
-            if hasattr(model, "start_epoch"):
-                model.start_epoch(epoch)
+            frozen = model.frozen_parameters(epoch) if hasattr(model, "frozen_parameters") else []
             batches = epoch_batches(train_split, recipe, generator, epoch)
             with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
                       disable=not (options.progress and ranks.is_main), leave=False) as bar:
                 loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
-                                                  device, bar, ranks, lookahead, epoch * steps)
+                                                  device, bar, ranks, lookahead, epoch * steps, frozen)
             epoch_time = time.perf_counter() - started
             if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
                 raise TrainingDivergedError(

@@ -42,6 +42,14 @@ def expanded(path: str | os.PathLike, variable: str = "HOME") -> Path:
     return path
 
 
+def lies_within(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether ``path`` is ``root`` or below it, both with ``~`` expanded where it can be and made absolute
+    (``path`` as given, links not followed: resolve it first to ask where a link leads)."""
+    path = Path(os.path.abspath(os.path.expanduser(path)))
+    root = Path(os.path.expanduser(root)).resolve()
+    return path == root or root in path.parents
+
+
 def _first_existing(path: Path) -> Path:
     for candidate in (path, *path.parents):
         if os.path.lexists(candidate):

@@ -114,16 +114,30 @@ RECIPES: dict[str, Recipe] = {
 # steps, then down to TRIANGLE[2] at the last step.
 TRIANGLE = (0.2, 0.23, 0.07)
 
-# Jordan (2024)'s airbench94 settings in zoo's terms. The paper sums the loss over a batch of 1024 and scales its
-# lr 11.5 and weight decay 0.0153 by 1024 / 7851 (7851 = 1024 × (1 + 1/(1 − 0.85)), the momentum's kilostep), with
-# torch's weight decay set to wd / lr: on the batch mean that is lr 1.5 and weight decay 0.0153 × 1024 / 7851 / 1.5.
-# 10 epochs where the paper trains 9.9: zoo's loop counts whole epochs (the tenth is 1 % more work).
-AIRBENCH_KILOSTEP = 1024 * (1 + 1 / (1 - 0.85))
-AIRBENCH = dict(epochs=10, batch_size=1024, lr=11.5 / AIRBENCH_KILOSTEP * 1024, momentum=0.85, nesterov=True,
-                weight_decay=0.0153 * 1024 / AIRBENCH_KILOSTEP / (11.5 / AIRBENCH_KILOSTEP * 1024),
-                label_smoothing=0.2, schedule="triangle", norm_bias_lr_scale=64.0, drop_last=True, crop_padding=2,
-                crop_fill="reflect", flip_mode="alternating", lookahead_every=5, precision="bf16", tta="multi-crop")
-RECIPES["airbench94_cifar10"] = Recipe(model="airbench94_cifar10", version=1, **AIRBENCH)
+
+
+def airbench(model: str, epochs: int, paper_lr: float) -> Recipe:
+    """Jordan (2024)'s recipe in zoo's terms. The paper sums the loss over a batch of 1024 and scales its lr and its
+    weight decay 0.0153 by 1024 / 7851 (7851 = 1024 × (1 + 1/(1 − 0.85)), the momentum's kilostep), with torch's
+    weight decay set to decay / lr (so each step decays the weights by the same 0.0153 × 1024 / 7851 × the
+    schedule's fraction, whatever the lr): on the batch mean, lr = paper_lr × 1024 / 7851, weight decay = that decay
+    / lr."""
+    kilostep = 1024 * (1 + 1 / (1 - 0.85))
+    lr = paper_lr / kilostep * 1024
+    return Recipe(model=model, version=1, epochs=epochs, batch_size=1024, lr=lr, momentum=0.85, nesterov=True,
+                  weight_decay=0.0153 * 1024 / kilostep / lr, label_smoothing=0.2, schedule="triangle",
+                  norm_bias_lr_scale=64.0, drop_last=True, crop_padding=2, crop_fill="reflect",
+                  flip_mode="alternating", lookahead_every=5, precision="bf16", tta="multi-crop")
+
+
+# airbench94: the paper's lr 11.5, and 12 epochs where it trains 9.9 on a GPU in fp16. In bf16 on a CPU (8 bits of
+# mantissa to fp16's 11) the paper's length fell short: 10 epochs gave 93.86 % with multi-crop TTA (93.04 % single
+# crop) for seed 0 on the Intel AMX class (486 s of training), against the paper's 94.01 % mean. 12 epochs is the
+# judgement that pays the difference back (20 % more steps, the lr schedule stretched with them); the seed spread
+# in the record measures it.
+RECIPES["airbench94_cifar10"] = airbench("airbench94_cifar10", epochs=12, paper_lr=11.5)
+# airbench95: the wider net, 15 epochs, the lr 0.87 times airbench94's (10.0).
+RECIPES["airbench95_cifar10"] = airbench("airbench95_cifar10", epochs=15, paper_lr=10.0)
 
 
 def get_recipe(name: str) -> Recipe:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ZooError
+from .paths import lies_within
 
 LOCK_NAME = ".zoo-train.lock"
 LEDGER_NAME = ".zoo-temporaries"  # one temporary's file name per line, written before the temporary
@@ -50,7 +51,7 @@ def protected_roots() -> list[Path]:
     roots = [CHECKOUT_WEIGHTS, Path(constants.HF_HUB_CACHE), mirror_cache_root()]
     if os.environ.get(WEIGHTS_DIR_ENV):
         roots.append(Path(os.environ[WEIGHTS_DIR_ENV]))
-    return [Path(os.path.expanduser(root)).resolve() for root in roots]
+    return roots
 
 
 def published_files_in(folder: Path) -> list[Path]:
@@ -76,7 +77,7 @@ def refuse_protected(folder: Path) -> None:
     """Raise :class:`ProtectedOutputDirError` if a run writing into ``folder`` could replace published files."""
     resolved = Path(os.path.expanduser(folder)).resolve()
     for root in protected_roots():
-        if resolved == root or root in resolved.parents:
+        if lies_within(resolved, root):
             raise ProtectedOutputDirError(
                 f"--output-dir {folder} lies inside {root}, where zoo keeps published weights; a run writes "
                 "model.safetensors there and would replace them: choose another folder (default runs/NAME/)")

@@ -26,7 +26,7 @@ import torch
 
 from .errors import CheckpointError, ZooError
 from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
-from .paths import expanded
+from .paths import expanded, lies_within
 
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 MIRROR_ENDPOINT_ENV = "ZOO_MIRROR_ENDPOINT"
@@ -240,11 +240,6 @@ def verified_bytes(record: WeightsRecord, path: Path) -> bytes:
     return data
 
 
-def _inside(path: Path, root: Path) -> bool:
-    root = Path(os.path.expanduser(root)).resolve()
-    return path == root or root in path.parents
-
-
 def repair_advice(path: Path) -> str:
     """What to do about a bad copy at ``path``: delete it only where it lies in a cache zoo downloads into (and, for
     the Hub's, the blob it links to only if that lies in the cache too); a file of the user's is never to be deleted."""
@@ -252,10 +247,10 @@ def repair_advice(path: Path) -> str:
 
     link, target = Path(os.path.abspath(path)), path.resolve()
     for cache in (Path(constants.HF_HUB_CACHE), mirror_cache_root()):
-        if _inside(link, cache) and _inside(target, cache):
+        if lies_within(link, cache) and lies_within(target, cache):
             also = f" and the blob it links to, {target}," if target != link else ""
             return f"Delete {link}{also} (zoo's download cache) and load again to re-download."
-    if _inside(target, CHECKOUT_WEIGHTS):
+    if lies_within(target, CHECKOUT_WEIGHTS):
         return (f"Restore the clone's copy (git checkout -- {target.relative_to(CHECKOUT_ROOT)}), or unset "
                 f"${WEIGHTS_DIR_ENV} if it points there.")
     return (f"Put the published file there instead (sha256 above), or point ${WEIGHTS_DIR_ENV} at a folder with a good "

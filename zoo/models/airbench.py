@@ -3,8 +3,7 @@
 A 2×2 patch convolution whose weights are the whitening transform of the training set's 2×2 patches (fixed; its
 bias trains for the first epochs only), GELU, then three conv groups — 3×3 conv, 2×2 max-pool, batch norm, GELU,
 3×3 conv, batch norm, GELU — of widths 64/256/256 (the paper's 94 % net) or 128/384/384 (its 95 % net), a 3×3
-max-pool to 1×1 and a bias-free linear layer whose logits are scaled by 1/9 (the 95 % net, 4.61 M parameters, is
-``AirbenchNet((128, 384, 384))``; it is registered with its recipe). The 3×3 convolutions start as the
+max-pool to 1×1 and a bias-free linear layer whose logits are scaled by 1/9. The 3×3 convolutions start as the
 identity on their first input-width channels (Dirac initialisation); the batch norms have no trainable scale.
 
 The facts (architecture, initialisation, the training methods in :mod:`zoo.recipes`) are the paper's; the code is
@@ -94,9 +93,11 @@ class AirbenchNet(nn.Module):
         filters = scaled.reshape(-1, 3, WHITENING_PATCH, WHITENING_PATCH)
         self.whiten.weight.copy_(torch.cat([filters, -filters]).to(self.whiten.weight.dtype))
 
-    def start_epoch(self, epoch: int) -> None:
-        """Epoch ``epoch`` (from 0) begins: the whitening bias trains for the first ``whitening_bias_epochs`` only."""
-        self.whiten.bias.requires_grad_(epoch < self.whitening_bias_epochs)
+    def frozen_parameters(self, epoch: int) -> list[nn.Parameter]:
+        """What epoch ``epoch`` (from 0) leaves as it is: the whitening bias, after its first ``whitening_bias_epochs``.
+        (The training loop drops their gradients before each step: a parameter that stopped requiring gradients
+        would stall DistributedDataParallel, which waits for every gradient it was built with.)"""
+        return [] if epoch < self.whitening_bias_epochs else [self.whiten.bias]
 
 
 @register_model("The 94 % network of Jordan (2024, arXiv 2404.00498): a whitened 2×2 patch conv (24 channels), "
@@ -105,3 +106,9 @@ def airbench94_cifar10(num_classes: int = 10) -> AirbenchNet:
     """Build an untrained airbench94 network (widths 64/256/256, 1.97 M parameters)."""
     return AirbenchNet((64, 256, 256), num_classes, "airbench94_cifar10")
 
+
+@register_model("The 95 % network of Jordan (2024, arXiv 2404.00498): a whitened 2×2 patch conv (24 channels), "
+                "three conv-pool-BN-GELU groups of widths 128/384/384, max-pool, 384→10 (logits × 1/9).")
+def airbench95_cifar10(num_classes: int = 10) -> AirbenchNet:
+    """Build an untrained airbench95 network (widths 128/384/384, 4.61 M parameters)."""
+    return AirbenchNet((128, 384, 384), num_classes, "airbench95_cifar10")
