@@ -351,13 +351,14 @@ def test_a_damaged_manifest_names_the_field(damage, field, fragment, tmp_path):
 
 
 REPO_IDS = ["org/zoo-lenet", "org/zoo--x", "org/..", "a", "org/x.git", "a/b", "-a/b", "a-/b", "a/.b", "a.b/c.d",
-            "org/zoo_lenet", "o/" + "x" * 96, "o/" + "x" * 97, "org/zo..o", "Org/Zoo", "org/zoo/x", "\u00f6r/x",
-            "org/x.gitx", "org/.git", "org/x_", "_o/x", "/x", "x/", "", "org/zoo lenet"]
+            "org/zoo_lenet", "o/" + "x" * 96, "o/" + "x" * 97, "org/zo..o", "Org/Zoo", "org/zoo/x", "org/x.gitx", "org/.git", "org/x_", "_o/x", "/x", "x/", "", "org/zoo lenet"]
 
 
 @pytest.mark.parametrize("repo_id", REPO_IDS)
 def test_the_schema_judges_a_repo_id_as_huggingface_hub_does(repo_id):
-    """The schema writes huggingface_hub's rule out (reading the manifest must not import it): both say the same."""
+    """The schema writes huggingface_hub's rule out (reading the manifest must not import it): both say the same, with
+    every huggingface_hub setup.cfg allows. (Its newer releases also refuse non-ASCII names, as the schema does;
+    0.26 took them: no such case here.)"""
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
     from zoo.manifest_schema import RECORD

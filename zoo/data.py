@@ -251,12 +251,11 @@ def random_crop_flip(images: torch.Tensor, padding: int, generator: torch.Genera
     """Random crop of the ``padding``-pixel padded images (``fill``: zeros, or ``"reflect"``: the mirrored border) and
     horizontal flip, as one gather: random with ``flip``, or of the images where the bool mask ``flipped`` is set."""
     n, _, h, w = images.shape
-    if padding and fill == "reflect":  # (reflect-padding works on floats; uint8 round-trips exactly)
-        images = torch.nn.functional.pad(images.float(), (padding,) * 4, mode="reflect").to(images.dtype)
-        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
-        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
-    elif padding:
-        images = torch.nn.functional.pad(images, (padding,) * 4)
+    if padding:
+        if fill == "reflect":  # (torch reflect-pads floats only; uint8 values round-trip exactly)
+            images = torch.nn.functional.pad(images.float(), (padding,) * 4, mode="reflect").to(images.dtype)
+        else:
+            images = torch.nn.functional.pad(images, (padding,) * 4)
         dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
         dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
     else:

@@ -36,7 +36,8 @@ def _text(pattern: re.Pattern, says: str) -> tuple[Callable[[Any], bool], str]:
 
 
 # huggingface_hub's rule for a repo id (utils.validate_repo_id: each part 1 to 96 ASCII word characters, '-' and '.',
-# starting and ending with a word character; no '--' or '..'; no '.git' at the end), here as OWNER/NAME.
+# starting and ending with a word character; no '--' or '..'; no '.git' at the end), here as OWNER/NAME; its current
+# releases' (ASCII only, the namespace at most 96 too: 0.26 was laxer on both).
 # Written out, not imported: reading the manifest must not import huggingface_hub (import hubconf stays cheap);
 # tests/test_probe.py holds the two to the same verdicts.
 HUB_PART = re.compile(r"\b[\w\-.]{1,96}\b", re.ASCII)

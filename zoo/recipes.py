@@ -130,11 +130,11 @@ def airbench(model: str, epochs: int, paper_lr: float) -> Recipe:
                   flip_mode="alternating", lookahead_every=5, precision="bf16", tta="multi-crop")
 
 
-# airbench94: the paper's lr 11.5, and 12 epochs where it trains 9.9 on a GPU in fp16. In bf16 on a CPU (8 bits of
-# mantissa to fp16's 11) the paper's length fell short: 10 epochs gave 93.86 % with multi-crop TTA (93.04 % single
-# crop) for seed 0 on the Intel AMX class (486 s of training), against the paper's 94.01 % mean. 12 epochs is the
-# judgement that pays the difference back (20 % more steps, the lr schedule stretched with them); the seed spread
-# in the record measures it.
+# airbench94: the paper's lr 11.5, and 12 epochs where it trains 9.9 on a GPU in fp16. In bf16 on a CPU the paper's
+# length fell short: 10 epochs gave 93.86 % with multi-crop TTA (93.04 % single crop) for seed 0 on the Intel AMX
+# class (486 s of training), against the paper's 94.01 % mean (bf16's 8-bit mantissa against fp16's 11 is the
+# likeliest cause, not measured apart). 12 epochs (20 % more steps, the schedule stretched with them): 94.21 % ± 0.13
+# with TTA over seeds 0-4, 569 s of training each (benchmarks/seed_runs-airbench94.json).
 RECIPES["airbench94_cifar10"] = airbench("airbench94_cifar10", epochs=12, paper_lr=11.5)
 # airbench95: the wider net, 15 epochs, the lr 0.87 times airbench94's (10.0).
 RECIPES["airbench95_cifar10"] = airbench("airbench95_cifar10", epochs=15, paper_lr=10.0)

@@ -59,7 +59,8 @@ def _check(args: argparse.Namespace) -> None:
     if (args.int8 or args.publish) and args.model not in published_records():
         raise UsageError(f"{args.model} has no published weights to {'quantize' if args.int8 else 'publish for'}")
     if args.publish:
-        if args.int8 or args.flip_tta or args.tta or args.severity or (args.corruptions not in (None, corruption_names("all"))):
+        if (args.int8 or args.flip_tta or args.tta or args.severity
+                or args.corruptions not in (None, corruption_names("all"))):
             raise UsageError("--publish scores everything (float and int8, all corruptions and severities): give it "
                              "with NAME alone")
         if not in_checkout():
