@@ -473,6 +473,17 @@ def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsy
     assert list(world["full"].iterdir()) == []
 
 
+def test_a_full_tmpdir_before_compiled_int8_is_one_line(world, capsys, monkeypatch):
+    """g++ writes its temporary files in $TMPDIR: full, it failed deep in inductor ("internal error (InductorError)")."""
+    need_mounts(world)
+    need_extra("torchao")
+    PROBE["environment"] += 1
+    monkeypatch.setenv("TMPDIR", str(world["full"]))
+    status, _, err = run_here(["quantize", "lenet", "--evaluate"], capsys)
+    assert_one_clean_line(status, err, FAILED, f"TMPDIR={world['full']}, which cannot take them")
+    assert list(world["full"].iterdir()) == []
+
+
 def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(world, capsys):
     """torch's dynamo exporter writes opset 18 when asked for 7 (it logs that and a traceback): zoo checks the file's
     own opset and refuses it, instead of writing 18 labelled 7."""

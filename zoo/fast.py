@@ -130,9 +130,9 @@ def prepare_for_cpu_inference(model: nn.Module, *, bf16: bool | None = None, com
     """
     check_module(model, "prepare_for_cpu_inference")
     if compile and (reason := missing_cpp_compiler()) is not None:
-        log.warning("zoo: no C++ compiler for torch.compile (%s); the fast path runs eagerly (slower). Install one "
-                    "(e.g. `apt install g++`, or set CXX) for the compiled path, or pass compile=False to say so.",
-                    reason)
+        log.warning("zoo: torch.compile cannot build C++ kernels here (%s); the fast path runs eagerly (slower). For "
+                    "the compiled path install a compiler (e.g. `apt install g++`, or set CXX) where none is; pass "
+                    "compile=False to say so.", reason)
         compile = False
     chosen = fast_path_options(model, bf16=bf16)
     channels_last = chosen["channels_last"] if channels_last is None else channels_last

@@ -85,9 +85,9 @@ def check_compiler() -> None:
     from .machine import missing_cpp_compiler
 
     if (reason := missing_cpp_compiler()) is not None:
-        raise ZooError(f"int8 inference compiles its kernels with a C++ compiler (torch inductor) and none was found "
-                       f"({reason}): install one (e.g. `apt install g++`, or set CXX), or pass compile=False for the "
-                       "uncompiled reference model (same arithmetic, far slower)")
+        raise ZooError(f"int8 inference compiles its kernels with a C++ compiler (torch inductor), which cannot run "
+                       f"here: {reason}. Install a compiler (e.g. `apt install g++`, or set CXX) where none is, or pass "
+                       "compile=False for the uncompiled reference model (same arithmetic, far slower)")
 
 
 def prepare(model: nn.Module) -> torch.fx.GraphModule:

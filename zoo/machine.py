@@ -158,12 +158,28 @@ def training_precision(recipe_precision: str, device: str | torch.device = "cpu"
     return "bf16" if here.native_bf16 else "fp32"
 
 
+COMPILE_SCRATCH_BYTES = 1 << 20  # room the compiler's temporary files need, at least (one small kernel's)
+
+
 def missing_cpp_compiler() -> str | None:
-    """Why torch inductor could not build C++ kernels here (no compiler found), or ``None`` if it can."""
+    """Why torch inductor could not build C++ kernels here — no compiler found, or no room for the compiler's
+    temporary files in ``$TMPDIR`` (g++ writes them there; a full one failed deep inside inductor) — or ``None``."""
     try:
         from torch._inductor.cpp_builder import get_cpp_compiler
 
         get_cpp_compiler()
     except Exception as error:  # inductor raises different errors across versions when no compiler is found
-        return f"{type(error).__name__}: {error}"
+        return f"no C++ compiler was found ({type(error).__name__}: {error})"
+    scratch = os.environ.get("TMPDIR")
+    if scratch:
+        import tempfile
+
+        try:
+            with tempfile.TemporaryFile(dir=scratch) as probe:
+                probe.write(b"\0" * COMPILE_SCRATCH_BYTES)
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as error:
+            return (f"the compiler's temporary files go to TMPDIR={scratch}, which cannot take them "
+                    f"({error.strerror or error}): free space there or point TMPDIR at another folder")
     return None
