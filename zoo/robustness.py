@@ -36,10 +36,10 @@ def cache_dir() -> Path:
     return base / "cifar10-c"
 
 
-def _cache_key(test: Split) -> str:
+def _cache_key(pictures_sha256: str) -> str:
     """What decides an array's bytes: the generator, its libraries, and the pictures it corrupts (another --data-dir
-    must not be served the arrays of CIFAR-10's test set)."""
-    identity = json.dumps({**generator_info(), "pictures": test.sha256()}, sort_keys=True)
+    must not be served the arrays of CIFAR-10's test set): ``pictures_sha256`` is their :meth:`Split.sha256`."""
+    identity = json.dumps({**generator_info(), "pictures": pictures_sha256}, sort_keys=True)
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
@@ -64,11 +64,12 @@ def corrupted(name: str, severity: int, test: Split, progress: Callable[[str], N
     from .manifest import atomic_write_bytes
 
     check_corruption(name, severity)
-    folder = cache_dir() / _cache_key(test)
+    pictures = test.sha256()  # (30 MB hashed: once per array, for the cache key and the manifest check)
+    folder = cache_dir() / _cache_key(pictures)
     path = folder / f"{name}-{severity}.npy"
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / f".{name}-{severity}.lock")):  # two scoring runs make each array once
-        recorded, source = expected_sha256(name, severity, test, path)
+        recorded, source = expected_sha256(name, severity, pictures, path)
         if path.is_file():
             try:
                 array = np.load(path, allow_pickle=False)
@@ -96,15 +97,16 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def expected_sha256(name: str, severity: int, test: Split, path: Path) -> tuple[str | None, str]:
-    """The sha256 a cached array must have, and who says so: the manifest, for CIFAR-10's own test set generated with
-    the record's libraries; otherwise the digest zoo wrote beside the array when it made it (``None``: not made yet)."""
+def expected_sha256(name: str, severity: int, pictures_sha256: str, path: Path) -> tuple[str | None, str]:
+    """The sha256 a cached array must have, and who says so: the manifest, for CIFAR-10's own test set (the pictures'
+    :meth:`Split.sha256`) generated with the record's libraries; otherwise the digest zoo wrote beside the array when
+    it made it (``None``: not made yet)."""
     from .manifest import published_datasets
 
     dataset = published_datasets().get(DATASET_KEY, {})
     per_severity = dataset.get("severity_sha256", {}).get(name)
     same_libraries = all(dataset.get(key) == value for key, value in generator_info().items())
-    if per_severity and same_libraries and dataset.get("source_test_set_sha256") == test.sha256():
+    if per_severity and same_libraries and dataset.get("source_test_set_sha256") == pictures_sha256:
         return per_severity[severity - 1], "the manifest"
     try:
         return _sidecar(path).read_text(encoding="ascii").strip() or None, f"{_sidecar(path).name}"

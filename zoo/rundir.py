@@ -44,11 +44,9 @@ class HeldOutputDir:
 def protected_roots() -> list[Path]:
     """Folders that hold published bytes zoo resolves weights from: the checkout's ``weights/``, ``$ZOO_WEIGHTS_DIR``,
     and the two download caches (Hugging Face's and the mirror's)."""
-    from huggingface_hub import constants
+    from .weights import CHECKOUT_WEIGHTS, WEIGHTS_DIR_ENV, download_caches
 
-    from .weights import CHECKOUT_WEIGHTS, WEIGHTS_DIR_ENV, mirror_cache_root
-
-    roots = [CHECKOUT_WEIGHTS, Path(constants.HF_HUB_CACHE), mirror_cache_root()]
+    roots = [CHECKOUT_WEIGHTS, *download_caches()]
     if os.environ.get(WEIGHTS_DIR_ENV):
         roots.append(Path(os.environ[WEIGHTS_DIR_ENV]))
     return roots
@@ -68,7 +66,8 @@ def published_files_in(folder: Path) -> list[Path]:
     found = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         with contextlib.suppress(OSError):
-            if path.is_file() and path.stat().st_size in sizes and sha256_file(path) in sizes[path.stat().st_size]:
+            size = path.stat().st_size if path.is_file() else None
+            if size in sizes and sha256_file(path) in sizes[size]:
                 found.append(path)
     return found
 

@@ -138,6 +138,13 @@ def mirror_cache_root() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / "zoo"
 
 
+def download_caches() -> list[Path]:
+    """The caches zoo downloads published files into: huggingface_hub's and the mirror's."""
+    from huggingface_hub import constants
+
+    return [Path(constants.HF_HUB_CACHE), mirror_cache_root()]
+
+
 def mirror_cache_path(record: WeightsRecord) -> Path:
     """Where a mirror download is kept: torch's cache, one folder per model and sha256 (no stale copy is reused)."""
     return mirror_cache_root() / record.name / record.sha256 / record.filename
@@ -243,10 +250,8 @@ def verified_bytes(record: WeightsRecord, path: Path) -> bytes:
 def repair_advice(path: Path) -> str:
     """What to do about a bad copy at ``path``: delete it only where it lies in a cache zoo downloads into (and, for
     the Hub's, the blob it links to only if that lies in the cache too); a file of the user's is never to be deleted."""
-    from huggingface_hub import constants
-
     link, target = Path(os.path.abspath(path)), path.resolve()
-    for cache in (Path(constants.HF_HUB_CACHE), mirror_cache_root()):
+    for cache in download_caches():
         if lies_within(link, cache) and lies_within(target, cache):
             also = f" and the blob it links to, {target}," if target != link else ""
             return f"Delete {link}{also} (zoo's download cache) and load again to re-download."
@@ -321,14 +326,13 @@ def read_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as error:
             raise CheckpointError(f"{what} ({error}). Re-save it with safetensors.torch.save_file(model.state_dict(), "
                                   "PATH).") from None
-        check_finite(state_dict, str(path))
-        return state_dict
-    state_dict = load_tensors_only(path, what, ".", pickled_object=(
-        f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
-        "unpickled because that could run code. Re-save it as a state_dict where it was made: "
-        "torch.save(model.state_dict(), 'model.pth'), or better safetensors.torch.save_file(model.state_dict(), "
-        "'model.safetensors')."))
-    if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise CheckpointError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
+    else:
+        state_dict = load_tensors_only(path, what, ".", pickled_object=(
+            f"{path} holds more than tensors (probably a whole model saved with torch.save(model)); it was not "
+            "unpickled because that could run code. Re-save it as a state_dict where it was made: "
+            "torch.save(model.state_dict(), 'model.pth'), or better safetensors.torch.save_file(model.state_dict(), "
+            "'model.safetensors')."))
+        if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
+            raise CheckpointError(f"{path} is not a state_dict (a mapping of parameter names to tensors)")
     check_finite(state_dict, str(path))
     return state_dict
