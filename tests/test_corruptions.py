@@ -270,7 +270,8 @@ def test_manifest_keeps_its_datasets_when_a_record_is_written(published, tmp_pat
     import shutil
 
     from zoo.errors import ManifestError
-    from zoo.manifest import PACKAGE_MANIFEST, read_datasets, read_manifest, write_record
+    from zoo.manifest import PACKAGE_MANIFEST, read_datasets, read_manifest
+    from zoo.release.records import write_record
 
     path = tmp_path / "weights_manifest.json"
     shutil.copy(PACKAGE_MANIFEST, path)

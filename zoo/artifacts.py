@@ -1,21 +1,19 @@
 """What a finished run leaves: the published safetensors file (fixed bytes for equal weights), the per-epoch weight
-fingerprint, and the manifest record that loading reads (``python -m zoo.train NAME --publish``)."""
+fingerprint, and the manifest record that loading reads (written by :mod:`zoo.release`)."""
 from __future__ import annotations
 
 import platform
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .data import CATEGORIES, MEAN, STD
-from .errors import ZooError
 from .machine import MachineClass
-from .manifest import WeightsRecord, atomic_write_bytes, write_record
+from .manifest import WeightsRecord
 from .models import build_model
 from .recipes import Recipe
-from .weights import CHECKOUT_WEIGHTS, sha256_bytes, sha256_file
+from .weights import sha256_bytes
 
 if TYPE_CHECKING:
     from .loop import RunResult
@@ -86,13 +84,3 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
             "history": result.history,
         },
     )
-
-
-def publish_in_checkout(recipe: Recipe, result: RunResult, overwrite: bool, command: str) -> Path:
-    """Copy the weights to ``weights/NAME/`` and write the manifest record; refuses to replace a published file."""
-    target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
-    if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
-        raise ZooError(f"{target} is already published with another sha256; pass --overwrite to replace it.")
-    atomic_write_bytes(target, result.weights_path.read_bytes())
-    write_record(make_record(recipe, result, command))
-    return target

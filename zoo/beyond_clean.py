@@ -2,15 +2,14 @@
 float and the int8 model (``zoo evaluate NAME --corruptions --calibration [--int8] [--publish]``)."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import torch
 
-from .api import get_model, get_weights
+from .api import get_model
 from .calibration import calibration_report
 from .data import Split
-from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord, write_record
+from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY
 from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry, hwc, logits_uint8, \
     score_corruptions, score_subset, subsets
 
@@ -53,10 +52,11 @@ def calibration_figures(logits_of: LogitsOf, test: Split) -> dict:
     return calibration_report(logits_on_test_set(logits_of, test), test.labels)
 
 
-def publish(name: str, test: Split, progress: Callable[[str], None] | None = None,
-            advance: Callable[[], None] | None = None) -> WeightsRecord:
-    """Score float and int8 ``name`` on all 75 corruptions and for calibration, and write the figures, the CI subset's
-    counts and the regenerated arrays' sha256 into the manifest (a clone's)."""
+def measure(name: str, test: Split, progress: Callable[[str], None] | None = None,
+            advance: Callable[[], None] | None = None) -> tuple[dict, dict]:
+    """Score float and int8 ``name`` on all 75 corruptions and for calibration: the record's entries
+    (``{CORRUPTIONS_KEY: …, CALIBRATION_KEY: …}``) and the data set's (the CI subset's counts, the regenerated arrays'
+    sha256) for the manifest's ``datasets[DATASET_KEY]``."""
     from .machine import machine_class
 
     corruptions, calibrations = {}, {}
@@ -68,12 +68,8 @@ def publish(name: str, test: Split, progress: Callable[[str], None] | None = Non
         calibrations[which] = calibration_figures(logits_of, test)
     provenance = {"machine_class": machine_class().to_dict(), "torch": torch.__version__,
                   "command": PUBLISH_COMMAND.format(name=name)}
-    record = get_weights(name)
-    extra = {**record.extra,
-             CORRUPTIONS_KEY: {"data": DATASET_KEY, "label": LABEL, **corruptions, **provenance,
-                               "float_path": "fp32, channels-last, batches of 500",
-                               "reference": ROBUSTBENCH_STANDARD},
-             CALIBRATION_KEY: {**calibrations, **provenance}}
-    updated = dataclasses.replace(record, extra=extra)
-    write_record(updated, dataset=(DATASET_KEY, dataset_entry(test, ci_subset)))
-    return updated
+    entries = {CORRUPTIONS_KEY: {"data": DATASET_KEY, "label": LABEL, **corruptions, **provenance,
+                                 "float_path": "fp32, channels-last, batches of 500",
+                                 "reference": ROBUSTBENCH_STANDARD},
+               CALIBRATION_KEY: {**calibrations, **provenance}}
+    return entries, dataset_entry(test, ci_subset)

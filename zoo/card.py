@@ -302,6 +302,15 @@ def _save_png(figure, path: Path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def card_is_current(record: WeightsRecord, folder: Path | None = None) -> bool:
+    """Whether ``folder`` (default weights/NAME/) holds the card ``record`` renders and its figures."""
+    folder = folder or CHECKOUT_WEIGHTS / record.name
+    figures = [CONFUSION_PNG, CURVES_PNG] + ([RELIABILITY_PNG] if has_figures(record) else [])
+    card = folder / "README.md"
+    return (card.is_file() and card.read_bytes() == render_card(record).encode("utf-8")
+            and all((folder / figure).is_file() for figure in figures))
+
+
 def write_card(name: str, data_dir: str | None = None, folder: Path | None = None) -> Path:
     """Score the published file, then write the card and its figures into ``folder`` (default weights/NAME/)."""
     record = get_weights(name)

@@ -21,7 +21,7 @@ from torch import nn
 from .api import get_model, get_weights
 from .data import Split
 from .errors import ZooError, require_extra
-from .manifest import atomic_write_bytes, write_record
+from .manifest import atomic_write_bytes
 from .metrics import Score, score_runtime
 from .paths import writable_file
 
@@ -90,15 +90,12 @@ def score_onnx(path: str | Path, split: Split, batch_size: int = 1000) -> Score:
     return score_runtime(lambda x: session.run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0], split, batch_size)
 
 
-def record_onnx(name: str, opset: int, top1: float) -> None:
-    """Write the exported file's measured top-1 into ``name``'s manifest record (entry ``onnx``)."""
-    import dataclasses
+def onnx_entry(name: str, opset: int, top1: float) -> dict:
+    """The record's ``onnx`` entry for an export of ``name`` at ``opset`` that scored ``top1`` in onnxruntime."""
     import importlib.metadata
 
-    record = get_weights(name)
-    entry = {"opset": opset, "cifar10_test_top1": top1, "onnxruntime": importlib.metadata.version("onnxruntime"),
-             "torch": torch.__version__, "command": f"python -m zoo.export {name} --evaluate"}
-    write_record(dataclasses.replace(record, extra={**record.extra, "onnx": entry}))
+    return {"opset": opset, "cifar10_test_top1": top1, "onnxruntime": importlib.metadata.version("onnxruntime"),
+            "torch": torch.__version__, "command": f"zoo export {name} --evaluate --record"}
 
 
 if __name__ == "__main__":  # python -m zoo.export: the command line lives in zoo.cli

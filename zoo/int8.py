@@ -33,10 +33,10 @@ from .api import get_model, get_weights
 from .data import Split, load_cifar10, load_cifar10_test, normalize
 from .errors import InputError, InputTypeError, ZooError, require_extra
 from .fast import inductor_freezing
-from .manifest import WeightsRecord, atomic_write_bytes, write_record
+from .manifest import WeightsRecord
 from .metrics import Score, score_runtime
 from .models._input import check_cifar_input, check_module
-from .weights import CHECKOUT_WEIGHTS, sha256_bytes
+from .weights import sha256_bytes
 
 CALIBRATION_IMAGES = 512
 CALIBRATION_FILE = "int8_calibration.safetensors"
@@ -223,22 +223,20 @@ def score_int8(model: nn.Module, split: Split) -> Score:
     return score_runtime(model, split, batch_size=256)
 
 
-def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord:
-    """Calibrate ``name`` on the recorded images, store the file in weights/NAME/, score float and int8 on the whole
-    test set, and record file and figures in the manifest."""
+def calibration_release(name: str, data_dir: str | None = None) -> tuple[bytes, dict]:
+    """Calibrate ``name`` on the recorded images and score float and int8 on the whole test set: the calibration
+    file's bytes (``weights/NAME/int8_calibration.safetensors``) and the record's ``int8`` entry describing them."""
     import importlib.metadata
 
     from safetensors.torch import save
 
     from .machine import machine_class
 
-    record = get_weights(name)
     test = load_cifar10_test(data_dir, f"publishing the int8 figures of {name}")
     float_model = get_model(name, pretrained=True)
     state = calibrate(float_model, calibration_images(data_dir))
     data = save(dict(sorted(state.items())))
     int8 = score_int8(quantize(float_model, state), test)
-    atomic_write_bytes(CHECKOUT_WEIGHTS / name / CALIBRATION_FILE, data)
     entry = {
         "calibration": {"filename": CALIBRATION_FILE, "sha256": sha256_bytes(data), "file_size": len(data),
                         "images": f"CIFAR-10 training images 0-{CALIBRATION_IMAGES - 1}, unaugmented"},
@@ -246,11 +244,9 @@ def publish_calibration(name: str, data_dir: str | None = None) -> WeightsRecord
         "metrics": {"cifar10_test_top1": int8.top1, "cifar10_test_per_class": int8.per_class},
         "torch": torch.__version__, "torchao": importlib.metadata.version("torchao"),
         "machine_class": machine_class().to_dict(),
-        "command": f"python -m zoo.int8 {name} --publish",
+        "command": f"zoo quantize {name} --publish",
     }
-    updated = dataclasses.replace(record, extra={**record.extra, RECORD_KEY: entry})
-    write_record(updated)
-    return updated
+    return data, entry
 
 
 if __name__ == "__main__":  # python -m zoo.int8: the command line lives in zoo.cli

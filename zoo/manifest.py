@@ -1,8 +1,8 @@
 """Published-checkpoint records: one typed record per model, parsed from / written to the manifest.
 
 The manifest lives at the repository root (``weights_manifest.json``) and, identical, inside the
-package (``zoo/weights_manifest.json``) so that an installed ``zoo`` finds it. :func:`write_record`
-is the only writer and keeps both copies equal.
+package (``zoo/weights_manifest.json``) so that an installed ``zoo`` finds it. :func:`zoo.release.records.write_record`
+is the only writer and keeps both copies equal; the library reads records and never writes them.
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def in_checkout(root: Path = CHECKOUT_ROOT) -> bool:
 
 
 def manifest_paths(root: Path = CHECKOUT_ROOT) -> list[Path]:
-    """The copies :func:`write_record` keeps equal: the checkout's root manifest (if a checkout) and the package's."""
+    """The copies :func:`zoo.release.records.write_record` keeps equal: the checkout's root manifest (if a checkout) and the package's."""
     paths = [PACKAGE_MANIFEST]
     if in_checkout(root):
         paths.insert(0, root / MANIFEST_NAME)
@@ -169,27 +169,6 @@ def render_manifest(records: dict[str, WeightsRecord], datasets: dict[str, dict[
     if datasets:
         document["datasets"] = {k: datasets[k] for k in sorted(datasets)}
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
-
-
-def write_record(record: WeightsRecord | None = None, paths: list[Path] | None = None, *,
-                 dataset: tuple[str, dict[str, Any]] | None = None) -> None:
-    """Add or replace ``record`` (and/or one ``(key, entry)`` of ``datasets``) in every manifest copy, atomically
-    (temp file + rename)."""
-    from filelock import FileLock
-
-    paths = paths or manifest_paths()
-    # read, change, write under one lock: two publishing runs at once must not lose each other's record
-    with FileLock(str(paths[0].with_name(f".{paths[0].name}.lock"))):
-        records, datasets = _read_document(paths[0]) if paths[0].is_file() else ({}, {})
-        if record is not None:
-            records[record.name] = record
-        if dataset is not None:
-            datasets[dataset[0]] = dataset[1]
-        text = render_manifest(records, datasets)
-        for path in paths:
-            atomic_write_bytes(path, text.encode("utf-8"))
-    published_records.cache_clear()
-    published_datasets.cache_clear()
 
 
 def atomic_write_bytes(path: Path, data: bytes, ledger: Path | None = None) -> None:

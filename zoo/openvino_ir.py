@@ -15,7 +15,6 @@ runs float layers in bf16 where the CPU has native bf16 unless told ``INFERENCE_
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib.metadata
 import os
 import shutil
@@ -31,7 +30,7 @@ from .api import get_model, get_weights
 from .data import Split
 from .errors import ZooError, require_extra
 from .export import INPUT_NAME, OUTPUT_NAME
-from .manifest import _umask, write_record
+from .manifest import _umask
 from .metrics import Score, score_runtime
 from .paths import writable_dir
 
@@ -142,15 +141,14 @@ def score_openvino(directory: str | Path, split: Split, batch_size: int = 1000) 
     return score_runtime(compile_openvino(directory), split, batch_size)
 
 
-def record_openvino(name: str, int8: bool, score: Score) -> None:
-    """Write an export's measured top-1 into ``name``'s manifest record (entry ``openvino`` or ``openvino_int8``)."""
+def openvino_entry(name: str, int8: bool, score: Score) -> dict:
+    """The record's entry (``RECORD_KEYS[int8]``) for an export of ``name`` that scored ``score`` in OpenVINO."""
     from .machine import machine_class
 
-    record = get_weights(name)
     entry = {"cifar10_test_top1": score.top1, "cifar10_test_per_class": score.per_class, "precision_hint": "f32",
              "openvino": importlib.metadata.version("openvino"), "torch": torch.__version__,
              "machine_class": machine_class().to_dict(),
              "command": f"zoo export {name} --format openvino{' --int8' if int8 else ''} --evaluate --record"}
     if int8:
         entry.update(nncf=importlib.metadata.version("nncf"), calibration="CIFAR-10 training images 0-511, unaugmented")
-    write_record(dataclasses.replace(record, extra={**record.extra, RECORD_KEYS[int8]: entry}))
+    return entry

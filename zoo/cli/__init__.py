@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import annotate, basic, card, evaluate, export, predict, publish, quantize, train
+from . import annotate, basic, card, evaluate, export, predict, publish, quantize, release, train
 from ._errors import CliParser, UsageError, run_cli
 
 EXAMPLES = """examples:
@@ -25,11 +25,12 @@ EXAMPLES = """examples:
   zoo card lenet                             regenerate weights/lenet/README.md and its figures
   zoo quantize lenet --evaluate              int8 model from the published calibration, scored beside float
   zoo export lenet --evaluate                lenet.onnx, scored with onnxruntime beside PyTorch
+  zoo release NAME RUN_DIR                   maintainers: a finished run becomes a published model
   zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
   HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
 run `zoo COMMAND --help` for a command's options"""
 
-COMMANDS = (basic, train, evaluate, predict, card, export, quantize, publish, annotate)
+COMMANDS = (basic, train, evaluate, predict, card, export, quantize, release, publish, annotate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..annotate import with_fingerprints, with_seed_spread
 from ..errors import InputError
-from ..manifest import published_records, write_record
+from ..manifest import published_records
+from ..release.records import write_record
 from ._args import add_data_dir, add_published_models
 
 

@@ -138,12 +138,14 @@ def _publish(args: argparse.Namespace, test, identity) -> int:
 
     from .. import beyond_clean
     from ..corruptions import CORRUPTIONS, SEVERITIES
+    from ..release.records import record_beyond_clean
 
     if identity is not None:
         raise ZooError(f"--publish scores CIFAR-10's test set, and this is not it: {identity}")
     total = len(beyond_clean.RUNTIMES) * len(CORRUPTIONS) * len(SEVERITIES)
     with tqdm(total=total, desc=f"{args.model} float+int8", unit="array", file=sys.stderr, disable=None) as bar:
-        record = beyond_clean.publish(args.model, test, progress=lambda line: bar.write(line, file=sys.stderr), advance=lambda: bar.update(1))
+        record = record_beyond_clean(args.model, test, progress=lambda line: bar.write(line, file=sys.stderr),
+                                     advance=lambda: bar.update(1))
     figures = {which: {"clean": record.extra[beyond_clean.CORRUPTIONS_KEY][which]["clean"],
                        "corruption_mean": record.extra[beyond_clean.CORRUPTIONS_KEY][which]["mean"],
                        "ece_before": record.extra[beyond_clean.CALIBRATION_KEY][which]["before"]["ece"],

@@ -7,7 +7,7 @@ import json
 
 from ..api import get_model
 from ..data import load_cifar10, require_cifar10_test
-from ..export import INPUT_NAME, OPSET, export_onnx, record_onnx, score_onnx
+from ..export import INPUT_NAME, OPSET, export_onnx, score_onnx
 from ..manifest import in_checkout, published_records
 from ..metrics import score
 from ..paths import PathError, writable_dir, writable_file
@@ -71,13 +71,15 @@ def run(args: argparse.Namespace) -> int:
                   "top1_pytorch": score(get_model(args.model, pretrained=True), test).top1}
         print(json.dumps(report))
         if args.record:
+            from ..release.records import record_onnx
+
             record_onnx(args.model, args.opset, report["top1_onnxruntime"])
     return 0
 
 
 def _run_openvino(args: argparse.Namespace, output, test) -> int:
     from ..int8 import calibration_images
-    from ..openvino_ir import BIN, XML, export_openvino, record_openvino, score_openvino
+    from ..openvino_ir import BIN, XML, export_openvino, score_openvino
 
     calibration = calibration_images(args.data_dir) if args.int8 else None  # missing data: said before export
     folder = export_openvino(args.model, output, calibration)
@@ -89,5 +91,7 @@ def _run_openvino(args: argparse.Namespace, output, test) -> int:
         print(json.dumps({"images": len(test), "top1_openvino": measured.top1,
                           "top1_pytorch": score(get_model(args.model, pretrained=True), test).top1}))
         if args.record:
+            from ..release.records import record_openvino
+
             record_openvino(args.model, args.int8, measured)
     return 0

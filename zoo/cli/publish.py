@@ -1,5 +1,4 @@
-"""zoo publish — upload the weights to the Hugging Face Hub and pin the manifest to the commits (also
-``python -m zoo.publish``)."""
+"""zoo publish — upload the weights to the Hugging Face Hub and pin the manifest to the commits."""
 from __future__ import annotations
 
 import argparse
@@ -7,13 +6,13 @@ from pathlib import Path
 
 from ..errors import ZooError
 from ..manifest import in_checkout, published_records
-from ..publish import PublishError, describe, pin_mirror, plan, publish
+from ..release.hub import PublishError, describe, pin_mirror, plan, publish
 from ._errors import UsageError
 
 
 def add_parser(commands) -> None:
     parser = commands.add_parser(
-        "publish", help="upload weights to the Hub, pin the manifest to the commit (python -m zoo.publish)",
+        "publish", help="upload weights to the Hub, pin the manifest to the commit",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  zoo publish --dry-run\n  zoo publish --repo-id-prefix my-user/cifar10")
     parser.add_argument("models", nargs="*", metavar="NAME",

@@ -7,9 +7,8 @@ import json
 
 from ..api import get_weights
 from ..data import load_cifar10
-from ..errors import ZooError
-from ..int8 import CALIBRATION_FILE, RECORD_KEY, publish_calibration, quantized_model, score_int8
-from ..manifest import in_checkout, published_records
+from ..int8 import CALIBRATION_FILE, RECORD_KEY, quantized_model, score_int8
+from ..manifest import published_records
 from ._args import add_data_dir, add_published_models
 
 
@@ -28,9 +27,10 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.publish:
-        if not in_checkout():
-            raise ZooError("--publish writes weights/NAME/ and the manifest of a clone; this zoo is an installed copy")
-        record = publish_calibration(args.model, args.data_dir)
+        from ..release.records import record_int8, require_checkout
+
+        require_checkout("zoo quantize --publish")
+        record = record_int8(args.model, args.data_dir)
         print(json.dumps({"model": args.model, **record.extra[RECORD_KEY]["metrics"], "float_top1": record.top1},
                          indent=2))
         return 0

@@ -8,13 +8,12 @@ writes the manifest record; ``--check`` retrains and compares with the published
 """
 from __future__ import annotations
 
-# The command line only: the loop is zoo.loop, checkpoints zoo.checkpoint, the published file and its record
-# zoo.artifacts.
+# The command line only: the loop is zoo.loop, checkpoints zoo.checkpoint, the published file zoo.artifacts, its
+# record zoo.release.records.
 import argparse
 import tempfile
 from pathlib import Path
 
-from ..artifacts import publish_in_checkout
 from ..check import CheckPlan, compare_fingerprints, plan_check, within_spread
 from ..data import IMAGES_PER_BATCH, TRAIN_BATCHES, default_data_dir, download_cifar10, load_cifar10_test
 from ..errors import DeviceError, ZooError, check_device
@@ -22,7 +21,7 @@ from ..loop import RunOptions, RunResult, train
 from ..machine import machine_class, training_precision
 from ..manifest import WeightsRecord, in_checkout, published_records
 from ..paths import writable_dir
-from ..recipes import RECIPES, Recipe, get_recipe
+from ..recipes import OVERRIDABLE, RECIPES, Recipe, get_recipe, regenerate_command
 from ._args import (add_data_dir, device, fraction, non_negative_float, non_negative_int, output_dir, positive_float,
                     positive_int, seed, threads)
 from ._errors import UsageError
@@ -81,28 +80,9 @@ def add_parser(commands) -> None:
     parser.set_defaults(run=run)
 
 
-OVERRIDES = ("epochs", "batch_size", "lr", "weight_decay", "label_smoothing", "seed", "threads", "precision", "cutout",
-             "ema_decay", "weights_dtype")
-
-
 def recipe_from_args(args: argparse.Namespace) -> Recipe:
     """The published recipe of ``args.model`` with the command line's overrides."""
-    return get_recipe(args.model).with_overrides(**{name: getattr(args, name) for name in OVERRIDES})
-
-
-def regenerate_command(recipe: Recipe, args: argparse.Namespace) -> str:
-    """The shortest command that trains ``recipe`` again as this run did: the settings that differ from the published
-    recipe, the device and the gradient accumulation (the flags that only say where files go are left out)."""
-    published = get_recipe(recipe.model)
-    parts = ["python", "-m", "zoo.train", recipe.model]
-    for name in OVERRIDES:
-        if getattr(recipe, name) != getattr(published, name):
-            parts += [f"--{name.replace('_', '-')}", str(getattr(recipe, name))]
-    if args.device != "cpu":
-        parts += ["--device", args.device]
-    if args.accum_steps != 1:
-        parts += ["--accum-steps", str(args.accum_steps)]
-    return " ".join(parts)
+    return get_recipe(args.model).with_overrides(**{name: getattr(args, name) for name in OVERRIDABLE})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -180,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
     if plan is not None:
         return report_check(published, plan, result)
     if args.publish:
-        target = publish_in_checkout(recipe, result, args.overwrite, regenerate_command(recipe, args))
+        from ..release.records import record_run
+
+        target = record_run(recipe, result, regenerate_command(recipe, args.device, args.accum_steps), args.overwrite)
         print(f"published {target} and its manifest record")
     return 0
 

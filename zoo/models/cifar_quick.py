@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ._input import check_cifar_input
+from ._recipe import Recipe
 from .registry import register_model
 
 
@@ -35,8 +36,14 @@ class CifarQuick(nn.Module):
         return self.model1(x)
 
 
+# Without activations the net underfits (train 80.5 %, test 79.7 % with 4-pixel crops, 50 epochs): lighter crops.
+RECIPE = Recipe(model="cifar_quick", version=1, epochs=60, batch_size=256, lr=0.05, weight_decay=5e-4,
+                label_smoothing=0.1, crop_padding=2, precision="bf16")
+
+
 @register_model("The tutorials' \"CIFAR-10 quick\" net: conv(5×5, pad 2) 3→32, 32→32, 32→64, each followed by "
-                "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).")
+                "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).",
+                recipe=RECIPE)
 def cifar_quick(num_classes: int = 10) -> CifarQuick:
     """Build an untrained :class:`CifarQuick`."""
     return CifarQuick(num_classes=num_classes)

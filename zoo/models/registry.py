@@ -1,34 +1,44 @@
-"""The architecture registry: each model module registers its builder with ``@register_model``; everything else in
-zoo (hub entry points, CLI choices, cards, tests, benchmarks) reads :data:`ARCHITECTURES`."""
+"""The architecture registry: each model module registers its builder, and the recipe that trains it, with
+``@register_model``; everything else in zoo (hub entry points, CLI choices, recipes, cards, tests, benchmarks) reads
+:data:`ARCHITECTURES`."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from torch import nn
+
+if TYPE_CHECKING:
+    from ._recipe import Recipe
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """A registered model: its name (the builder's), the builder, and the sentence that describes it (the hub
-    entry point's docstring and the model card start with it)."""
+    """A registered model: its name (the builder's), the builder, the sentence that describes it (the hub entry
+    point's docstring and the model card start with it) and the recipe ``python -m zoo.train NAME`` runs (none for
+    an architecture registered without one)."""
 
     name: str
     build: Callable[..., nn.Module]
     description: str
+    recipe: Recipe | None = None
 
 
 ARCHITECTURES: dict[str, Architecture] = {}
 
 
-def register_model(description: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator for a builder ``NAME(num_classes: int = 10) -> nn.Module``: registers it as model ``NAME``."""
+def register_model(description: str, recipe: Recipe | None = None
+                   ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator for a builder ``NAME(num_classes: int = 10) -> nn.Module``: registers it as model ``NAME``, trained
+    by ``recipe`` (whose ``model`` must be ``NAME``)."""
     def register(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if build.__name__ in ARCHITECTURES:
             raise RuntimeError(f"two zoo architectures are named {build.__name__!r}")
-        ARCHITECTURES[build.__name__] = Architecture(build.__name__, build, " ".join(description.split()))
+        if recipe is not None and recipe.model != build.__name__:
+            raise RuntimeError(f"the recipe registered with {build.__name__!r} trains {recipe.model!r}")
+        ARCHITECTURES[build.__name__] = Architecture(build.__name__, build, " ".join(description.split()), recipe)
         return build
     return register
 

@@ -1,4 +1,4 @@
-"""Release the weights: ``zoo publish [NAME…] [--repo-id-prefix OWNER/PREFIX] [--dry-run]``.
+"""Upload the weights: ``zoo publish [NAME…] [--repo-id-prefix OWNER/PREFIX] [--dry-run]``.
 
 For each model, ``weights/NAME/`` (the safetensors file, its model card and figures) goes to the Hugging Face
 Hub repo ``OWNER/PREFIX-NAME`` (created if missing) in one commit, through ``huggingface_hub``'s ``create_repo``
@@ -14,16 +14,16 @@ writes the manifest); commit the manifest and cards afterwards.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import get_weights
-from .card import render_card
-from .errors import ZooError
-from .int8 import CALIBRATION_FILE, published_files
-from .manifest import WeightsRecord, atomic_write_bytes, write_record
-from .weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
+from ..api import get_weights
+from ..card import render_card
+from ..errors import ZooError
+from ..int8 import CALIBRATION_FILE, published_files
+from ..manifest import WeightsRecord, atomic_write_bytes
+from ..weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
+from .records import write_record
 
 UPLOADED = ("README.md", "*.png", CALIBRATION_FILE)  # beside the weights: model card, figures, int8 calibration
 
@@ -98,22 +98,33 @@ def describe(upload: Upload) -> str:
 def mirror_pin(record: WeightsRecord) -> dict[str, str] | None:
     """The mirror entry for ``record``: this clone's HEAD, if HEAD holds every file of the record at its published
     sha256 (the raw-file mirror serves the files as committed); ``None`` where it does not (commit them first)."""
-    import hashlib
+    head = _git("rev-parse", "HEAD")
+    if head is None or not _commit_holds(head.decode().strip(), record):
+        return None
+    return {"repo": MIRROR_REPO, "revision": head.decode().strip()}
+
+
+def mirror_holds(record: WeightsRecord) -> bool:
+    """Whether the record names a mirror commit that holds every file of the record at its sha256 (a pin made for
+    earlier weights does not)."""
+    return record.mirror is not None and _commit_holds(record.mirror["revision"], record)
+
+
+def _git(*args: str) -> bytes | None:
     import subprocess
 
-    def git(*args: str) -> bytes | None:
-        run = subprocess.run(["git", *args], cwd=CHECKOUT_WEIGHTS.parent, capture_output=True)
-        return run.stdout if run.returncode == 0 else None
+    run = subprocess.run(["git", *args], cwd=CHECKOUT_WEIGHTS.parent, capture_output=True)
+    return run.stdout if run.returncode == 0 else None
 
-    head = git("rev-parse", "HEAD")
-    if head is None:
-        return None
-    head = head.decode().strip()
+
+def _commit_holds(revision: str, record: WeightsRecord) -> bool:
+    import hashlib
+
     for item in published_files(record):
-        blob = git("show", f"{head}:weights/{item.name}/{item.filename}")
+        blob = _git("show", f"{revision}:weights/{item.name}/{item.filename}")
         if blob is None or hashlib.sha256(blob).hexdigest() != item.sha256:
-            return None
-    return {"repo": MIRROR_REPO, "revision": head}
+            return False
+    return True
 
 
 def pin_mirror(name: str) -> WeightsRecord:
@@ -155,9 +166,3 @@ def publish(upload: Upload) -> WeightsRecord:
     write_record(published)
     atomic_write_bytes(upload.folder / "README.md", card)
     return published
-
-
-if __name__ == "__main__":  # python -m zoo.publish: the command line lives in zoo.cli
-    from .cli import main
-
-    sys.exit(main(["publish", *sys.argv[1:]]))

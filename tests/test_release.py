@@ -1,0 +1,143 @@
+"""``zoo release``: a finished run becomes a published model through every step, in a copy of the repository, and
+the same command continues where it stopped; the README's tables are what the manifest renders."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import run_zoo
+
+# Every step but the corruption figures: those need the 75 regenerated corruption arrays (minutes to make; CI's
+# tests/test_corruptions.py checks the arrays and the published figures).
+STEPS = ["record", "seed-spread", "int8", "onnx", "openvino", "openvino-int8", "card", "readme", "mirror"]
+
+
+def test_readme_tables_are_what_the_manifest_renders(published):
+    """The README's Models and Deployment tables are rendered from the records: a record changed without
+    re-rendering them (``zoo release NAME RUN_DIR --only readme``) fails here."""
+    from zoo.release.tables import README, rendered_tables, with_tables
+
+    text = README.read_text(encoding="utf-8")
+    assert with_tables(text, rendered_tables(published)) == text
+    for name, record in published.items():  # and each published model has its row, with its figures
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"**{100 * record.top1:.2f} %**" in row and f"`{record.recipe['command']}`" in row
+
+
+@pytest.fixture()
+def checkout(repo_archive, tmp_path, published):
+    import shutil
+
+    root = tmp_path / "clone"
+    shutil.copytree(repo_archive, root)
+    return root
+
+
+def zoo(checkout, data_dir, *args):
+    return run_zoo(list(args), checkout, {"ZOO_DATA_DIR": str(data_dir)})
+
+
+def manifest(checkout) -> dict:
+    root = (checkout / "weights_manifest.json").read_bytes()
+    assert (checkout / "zoo" / "weights_manifest.json").read_bytes() == root
+    return json.loads(root)["models"]
+
+
+def outcomes(run) -> dict[str, str]:
+    """step → what `zoo release` said of it (done, done before, WAITING, skipped)."""
+    said = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("[") and "] " in line and ": " in line:
+            step, rest = line.split("] ", 1)[1].split(": ", 1)
+            said[step] = rest.split(" — ")[0]
+    return said
+
+
+def test_release_refuses_a_run_it_cannot_publish(checkout, data_dir, tmp_path):
+    """On a subset, another model's, no run at all: one line each, nothing written (an unfinished run and another
+    recipe: the slow test below)."""
+    before = (checkout / "weights_manifest.json").read_bytes()
+    subset = tmp_path / "subset"
+    trained = zoo(checkout, data_dir, "train", "lenet", "--epochs", "1", "--output-dir", str(subset), "--train-subset",
+                  "2048", "--test-subset", "500", "--no-progress")
+    assert trained.returncode == 0, trained.stderr
+    cases = [(["lenet", str(subset), "--recipe-overrides"], "trained or scored on a subset or a holdout"),
+             (["cifar_quick", str(subset)], f"{subset} is a run of lenet, not of cifar_quick"),
+             (["lenet", str(tmp_path)], "holds no training checkpoint")]
+    for args, message in cases:
+        run = zoo(checkout, data_dir, "release", *args)
+        assert run.returncode == 1 and message in run.stderr, (args, run.stderr)
+        assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+    assert (checkout / "weights_manifest.json").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkout, data_dir, tmp_path):
+    """A real lenet run (two epochs of the full data: a recipe override, recorded as such), refused while stopped,
+    finished with the command the refusal gives, released into a copy of the repository; then the same command does
+    nothing; a removed figure is measured again, alone; the mirror step waits for the commit and pins it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=checkout, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    run_dir = tmp_path / "lenet-2-epochs"
+    stopped = zoo(checkout, data_dir, "train", "lenet", "--epochs", "2", "--stop-after", "1", "--output-dir",
+                  str(run_dir), "--no-progress")
+    assert stopped.returncode == 0, stopped.stderr
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "before the release")
+    before = (checkout / "weights_manifest.json").read_bytes()
+    refused = zoo(checkout, data_dir, "release", "lenet", str(run_dir))
+    assert refused.returncode == 1 and "stopped after epoch 1 of 2: finish it first with `" in refused.stderr
+    finish = refused.stderr.split("`")[1]  # the command it gives, run as given
+    assert finish == f"python -m zoo.train lenet --epochs 2 --output-dir {run_dir} --resume", finish
+    assert zoo(checkout, data_dir, "train", *finish.split()[3:], "--no-progress").returncode == 0
+    refused = zoo(checkout, data_dir, "release", "lenet", str(run_dir))
+    assert refused.returncode == 1 and "with epochs 2 (recipe: 60)" in refused.stderr, refused.stderr
+    assert "pass --recipe-overrides" in refused.stderr
+    assert (checkout / "weights_manifest.json").read_bytes() == before
+
+    release = ["release", "lenet", str(run_dir), "--recipe-overrides", "--overwrite", "--only", *STEPS]
+    first = zoo(checkout, data_dir, *release)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert outcomes(first) == {"record": "done", "seed-spread": "WAITING", "int8": "done", "onnx": "done",
+                               "openvino": "done", "openvino-int8": "done", "corruptions": "skipped", "card": "done",
+                               "readme": "done", "mirror": "WAITING"}, first.stdout
+    record = manifest(checkout)["lenet"]
+    weights = (run_dir / "model.safetensors").read_bytes()
+    assert (checkout / "weights" / "lenet" / "model.safetensors").read_bytes() == weights
+    assert record["recipe"]["command"] == "python -m zoo.train lenet --epochs 2"
+    assert "seed_spread" not in record["metrics"] and "cifar10_c" not in record  # the old weights' figures went
+    calibration = (checkout / "weights" / "lenet" / "int8_calibration.safetensors").read_bytes()
+    assert record["int8"]["calibration"]["file_size"] == len(calibration)
+    for key in ("onnx", "openvino"):  # float exports score as the float model (within 0.05 point)
+        assert abs(record[key]["cifar10_test_top1"] - record["metrics"]["cifar10_test_top1"]) <= 5e-4, key
+    card = (checkout / "weights" / "lenet" / "README.md").read_text(encoding="utf-8")
+    assert record["sha256"] in card and "python -m zoo.train lenet --epochs 2" in card
+    readme = (checkout / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `lenet` |"))
+    assert f"**{100 * record['metrics']['cifar10_test_top1']:.2f} %**" in row and "| — |" in row  # no spread yet
+
+    again = zoo(checkout, data_dir, *release)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {step: said for step, said in outcomes(again).items() if said != "skipped"} == {
+        **{step: "done before" for step in STEPS}, "seed-spread": "WAITING", "mirror": "WAITING"}
+    assert manifest(checkout)["lenet"] == record
+
+    for path in (checkout / "weights_manifest.json", checkout / "zoo" / "weights_manifest.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        del document["models"]["lenet"]["onnx"]
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    git("add", "-A")
+    git("commit", "-qm", "the release")
+    resumed = zoo(checkout, data_dir, *release)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    said = outcomes(resumed)
+    assert said["onnx"] == "done" and said["mirror"] == "done", resumed.stdout
+    assert [step for step, what in said.items() if what == "done"] == ["onnx", "mirror"], resumed.stdout
+    pinned = manifest(checkout)["lenet"]
+    assert pinned["onnx"] == record["onnx"]  # measured again: the same figure
+    assert pinned["mirror"]["revision"] == git("rev-parse", "HEAD")

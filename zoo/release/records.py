@@ -1,0 +1,100 @@
+"""The writers of the manifest and of the files its records describe. Every command that records something
+(``zoo train --publish``, ``zoo quantize --publish``, ``zoo export --record``, ``zoo evaluate --publish``, ``zoo
+annotate``, ``zoo release``, ``zoo publish``) writes through here; the library only measures and returns entries."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+from ..api import get_weights
+from ..artifacts import WEIGHTS_NAME, make_record
+from ..data import Split
+from ..errors import ZooError
+from ..loop import RunResult
+from ..manifest import (WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths, published_datasets,
+                        published_records, read_datasets, read_manifest, render_manifest)
+from ..recipes import Recipe
+from ..weights import CHECKOUT_WEIGHTS, sha256_file
+
+
+def write_record(record: WeightsRecord | None = None, paths: list[Path] | None = None, *,
+                 dataset: tuple[str, dict[str, Any]] | None = None) -> None:
+    """Add or replace ``record`` (and/or one ``(key, entry)`` of ``datasets``) in every manifest copy, atomically
+    (temp file + rename)."""
+    from filelock import FileLock
+
+    paths = paths or manifest_paths()
+    # read, change, write under one lock: two recording runs at once must not lose each other's record
+    with FileLock(str(paths[0].with_name(f".{paths[0].name}.lock"))):
+        records = read_manifest(paths[0]) if paths[0].is_file() else {}
+        datasets = read_datasets(paths[0]) if paths[0].is_file() else {}
+        if record is not None:
+            records[record.name] = record
+        if dataset is not None:
+            datasets[dataset[0]] = dataset[1]
+        text = render_manifest(records, datasets)
+        for path in paths:
+            atomic_write_bytes(path, text.encode("utf-8"))
+    published_records.cache_clear()
+    published_datasets.cache_clear()
+
+
+def require_checkout(what: str) -> None:
+    """Refuse to record anything from an installed copy: records belong to a clone's manifest."""
+    if not in_checkout():
+        raise ZooError(f"{what} writes weights/NAME/ and the manifest of a clone of the repository, and this zoo is an "
+                       f"installed copy ({Path(__file__).parents[1]}): run it from a clone (pip install -e .)")
+
+
+def record_run(recipe: Recipe, result: RunResult, command: str, overwrite: bool = False) -> Path:
+    """Copy a finished run's weights to ``weights/NAME/`` and write its record (a new record: the figures measured
+    on earlier weights go with them); refuses to replace a published file unless ``overwrite``."""
+    target = CHECKOUT_WEIGHTS / recipe.model / WEIGHTS_NAME
+    if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
+        raise ZooError(f"{target} is already published with another sha256; pass --overwrite to replace it.")
+    atomic_write_bytes(target, result.weights_path.read_bytes())
+    write_record(make_record(recipe, result, command))
+    return target
+
+
+def with_entries(name: str, **entries: Any) -> WeightsRecord:
+    """Write ``entries`` into ``name``'s record (beside its other figures) and return the record."""
+    record = get_weights(name)
+    updated = dataclasses.replace(record, extra={**record.extra, **entries})
+    write_record(updated)
+    return updated
+
+
+def record_int8(name: str, data_dir: str | None = None) -> WeightsRecord:
+    """Calibrate, write ``weights/NAME/int8_calibration.safetensors`` and the record's ``int8`` entry."""
+    from ..int8 import CALIBRATION_FILE, RECORD_KEY, calibration_release
+
+    data, entry = calibration_release(name, data_dir)
+    atomic_write_bytes(CHECKOUT_WEIGHTS / name / CALIBRATION_FILE, data)
+    return with_entries(name, **{RECORD_KEY: entry})
+
+
+def record_onnx(name: str, opset: int, top1: float) -> WeightsRecord:
+    from ..export import onnx_entry
+
+    return with_entries(name, onnx=onnx_entry(name, opset, top1))
+
+
+def record_openvino(name: str, int8: bool, score) -> WeightsRecord:
+    from ..openvino_ir import RECORD_KEYS, openvino_entry
+
+    return with_entries(name, **{RECORD_KEYS[int8]: openvino_entry(name, int8, score)})
+
+
+def record_beyond_clean(name: str, test: Split, progress: Callable[[str], None] | None = None,
+                        advance: Callable[[], None] | None = None) -> WeightsRecord:
+    """Corruption and calibration figures of float and int8 ``name`` into its record, and the data set's entry."""
+    from ..beyond_clean import measure
+    from ..robustness import DATASET_KEY
+
+    entries, dataset = measure(name, test, progress, advance)
+    record = get_weights(name)
+    updated = dataclasses.replace(record, extra={**record.extra, **entries})
+    write_record(updated, dataset=(DATASET_KEY, dataset))
+    return updated

@@ -1,0 +1,99 @@
+"""The README's model tables, rendered from the manifest (and the speed files in ``benchmarks/``): ``zoo release``
+re-renders them, and a test checks that the README holds what they render today.
+
+Each table sits in the README between ``<!-- zoo:NAME -->`` and ``<!-- zoo:end -->``; the prose around it is
+written by hand."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ..manifest import CALIBRATION_KEY, CHECKOUT_ROOT, CORRUPTIONS_KEY, WeightsRecord
+from ..models import ARCHITECTURES
+
+README = CHECKOUT_ROOT / "README.md"
+# The CPU classes of the Models table's speed column, in its order (benchmarks/run.py's files, one per class).
+SPEED_FILES = ("results.json", "results-no-bf16.json", "results-avx2.json")
+TTA_LABELS = {"cifar10_test_top1_flip_tta": "flip TTA", "cifar10_test_top1_multicrop_tta": "multi-crop TTA"}
+DEPLOYED = (("int8", ("metrics", "cifar10_test_top1")), ("onnx", ("cifar10_test_top1",)),
+            ("openvino", ("cifar10_test_top1",)), ("openvino_int8", ("cifar10_test_top1",)))
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.2f}"
+
+
+def _file_size(record: WeightsRecord) -> str:
+    size = record.file_size
+    text = f"{size / 1e3:.0f} kB" if size < 1e6 else f"{size / 1e6:.2f} MB" if size < 1e7 else f"{size / 1e6:.1f} MB"
+    dtype = record.recipe["settings"].get("weights_dtype", "float32")
+    return text if dtype == "float32" else f"{text} ({dtype})"
+
+
+def fast_path_speeds(benchmarks: Path = CHECKOUT_ROOT / "benchmarks") -> list[dict[str, float]]:
+    """Per speed file (:data:`SPEED_FILES`): model → the fast path's images/s at batch 256 (empty if no file)."""
+    speeds = []
+    for filename in SPEED_FILES:
+        path = benchmarks / filename
+        models = json.loads(path.read_text(encoding="utf-8"))["models"] if path.is_file() else {}
+        speeds.append({name: model["inference"]["fast"]["batch256_img_s"] for name, model in models.items()
+                       if "fast" in model.get("inference", {})})
+    return speeds
+
+
+def _by_accuracy(records: dict[str, WeightsRecord]) -> list[str]:
+    return sorted(records, key=lambda name: (-records[name].top1, name))
+
+
+def models_table(records: dict[str, WeightsRecord], speeds: list[dict[str, float]]) -> str:
+    """The Models table: one row per published model, the most accurate first."""
+    lines = ["| model | architecture | parameters | file | top-1 (CIFAR-10 test) | seed spread (5 seeds) "
+             "| CPU images/s (fast path)¹ | corruptions² (float / int8) | ECE³ → with temperature | reproduce |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name in _by_accuracy(records):
+        record = records[name]
+        top1 = f"**{_percent(record.top1)} %**" + "".join(
+            f" ({label}: {_percent(record.metrics[key])} %)" for key, label in TTA_LABELS.items() if key in record.metrics)
+        spread = record.metrics.get("seed_spread")
+        spread = f"{_percent(spread['mean'])} ± {_percent(spread['std'])} %" if spread else "—"
+        speed = " / ".join(f"{per_class[name]:,.0f}" if name in per_class else "—" for per_class in speeds)
+        corruptions = record.extra.get(CORRUPTIONS_KEY)
+        corruptions = (f"{_percent(corruptions['float']['mean'])} / {_percent(corruptions['int8']['mean'])} %"
+                       if corruptions else "—")
+        calibration = record.extra.get(CALIBRATION_KEY, {}).get("float")
+        ece = (f"{_percent(calibration['before']['ece'])} → {_percent(calibration['after']['ece'])} %"
+               if calibration else "—")
+        lines.append(f"| `{name}` | {ARCHITECTURES[name].description} | {record.num_params:,} | {_file_size(record)} "
+                     f"| {top1} | {spread} | {speed} | {corruptions} | {ece} | `{record.recipe['command']}` |")
+    return "\n".join(lines)
+
+
+def deployment_table(records: dict[str, WeightsRecord]) -> str:
+    """Top-1 of each deployment beside the float model's, and the difference in points."""
+    lines = ["| model | float (PyTorch) | int8 | ONNX (onnxruntime) | OpenVINO f32 | OpenVINO int8 (NNCF) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name in _by_accuracy(records):
+        record = records[name]
+        cells = []
+        for key, path in DEPLOYED:
+            entry = record.extra.get(key)
+            for part in path if entry else ():
+                entry = entry[part]
+            cells.append(f"{_percent(entry)} % ({100 * (entry - record.top1):+.2f})" if entry is not None else "—")
+        lines.append(f"| `{name}` | {_percent(record.top1)} % | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def rendered_tables(records: dict[str, WeightsRecord], benchmarks: Path = CHECKOUT_ROOT / "benchmarks") -> dict[str, str]:
+    return {"models": models_table(records, fast_path_speeds(benchmarks)), "deployment": deployment_table(records)}
+
+
+def with_tables(text: str, tables: dict[str, str]) -> str:
+    """``text`` (a README) with each ``<!-- zoo:NAME -->`` … ``<!-- zoo:end -->`` block holding ``tables[NAME]``."""
+    for name, table in tables.items():
+        block = re.compile(rf"(<!-- zoo:{name} -->\n).*?(<!-- zoo:end -->)", re.S)
+        if not block.search(text):
+            raise ValueError(f"the README has no <!-- zoo:{name} --> … <!-- zoo:end --> block for the {name} table")
+        text = block.sub(lambda match: match[1] + table + "\n" + match[2], text, count=1)
+    return text
