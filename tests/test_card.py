@@ -29,8 +29,8 @@ def test_card_is_what_the_generator_writes_today(name, published):
     assert (results[0].dataset_type, results[0].dataset_split, results[0].metric_type) == (
         "uoft-cs/cifar10", "test", "accuracy")
     assert results[0].metric_value == record.top1
-    assert [r.metric_value for r in results[1:]] == [v for k, v in record.metrics.items()
-                                                     if k == "cifar10_test_top1_flip_tta"]
+    assert [r.metric_value for r in results[1:]] == [record.metrics[k] for k in (
+        "cifar10_test_top1_multicrop_tta", "cifar10_test_top1_flip_tta") if k in record.metrics]
     assert record.sha256 in card and f"`{record.recipe['command']}`" in card
     assert f'hf_hub_download("{record.repo_id}", "{record.filename}")' in card
     figures = (CONFUSION_PNG, CURVES_PNG) + ((RELIABILITY_PNG,) if has_figures(record) else ())
