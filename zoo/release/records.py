@@ -14,6 +14,7 @@ from ..errors import ZooError
 from ..loop import RunResult
 from ..manifest import (WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths, published_datasets,
                         published_records, read_datasets, read_manifest, render_manifest)
+from ..metrics import Score
 from ..recipes import Recipe
 from ..weights import CHECKOUT_WEIGHTS, sha256_file
 
@@ -81,7 +82,7 @@ def record_onnx(name: str, opset: int, top1: float) -> WeightsRecord:
     return with_entries(name, onnx=onnx_entry(name, opset, top1))
 
 
-def record_openvino(name: str, int8: bool, score) -> WeightsRecord:
+def record_openvino(name: str, int8: bool, score: Score) -> WeightsRecord:
     from ..openvino_ir import RECORD_KEYS, openvino_entry
 
     return with_entries(name, **{RECORD_KEYS[int8]: openvino_entry(name, int8, score)})
