@@ -59,11 +59,12 @@ def record_run(recipe: Recipe, result: RunResult, command: str, overwrite: bool 
     return target
 
 
-def with_entries(name: str, **entries: Any) -> WeightsRecord:
-    """Write ``entries`` into ``name``'s record (beside its other figures) and return the record."""
+def with_entries(name: str, dataset: tuple[str, dict[str, Any]] | None = None, **entries: Any) -> WeightsRecord:
+    """Write ``entries`` into ``name``'s record (beside its other figures), and ``dataset`` into the manifest's data
+    sets, and return the record."""
     record = get_weights(name)
     updated = dataclasses.replace(record, extra={**record.extra, **entries})
-    write_record(updated)
+    write_record(updated, dataset=dataset)
     return updated
 
 
@@ -95,7 +96,4 @@ def record_beyond_clean(name: str, test: Split, progress: Callable[[str], None] 
     from ..robustness import DATASET_KEY
 
     entries, dataset = measure(name, test, progress, advance)
-    record = get_weights(name)
-    updated = dataclasses.replace(record, extra={**record.extra, **entries})
-    write_record(updated, dataset=(DATASET_KEY, dataset))
-    return updated
+    return with_entries(name, dataset=(DATASET_KEY, dataset), **entries)

@@ -99,7 +99,7 @@ def release(name: str, options: ReleaseOptions) -> Iterator[Outcome]:
         if reason is not None:
             yield Outcome(step, "done before", reason)
             continue
-        yield _run(step, name, run, options)
+        yield _run(step, name, run, options, record)
 
 
 def _done(step: str, name: str, run: FinishedRun, record) -> str | None:
@@ -137,8 +137,7 @@ def _done(step: str, name: str, run: FinishedRun, record) -> str | None:
             if mirror_holds(record) else None)
 
 
-def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions) -> Outcome:
-    record = published_records().get(name)
+def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record) -> Outcome:
     if step != "record" and (record is None or record.sha256 != run.sha256):
         return Outcome(step, "waiting", "the record does not name this run's weights yet: run the record step first")
     if step == "record":
