@@ -171,7 +171,7 @@ def test_models_refuse_raw_uint8_pixels_and_point_to_the_preset(name):
     with pytest.raises(ValueError, match=rf"got a torch.uint8 tensor.*zoo.get_weights\('{name}'\).transforms_preset\(\)"):
         model(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
     with pytest.raises(ValueError, match=r"transforms_preset\(\)"):
-        model(torch.zeros(2, 3, 28, 28))
+        model(torch.zeros(2, 1, 32, 32))
 
 
 def test_save_checkpoint_failure_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_path, monkeypatch):

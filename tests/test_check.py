@@ -53,6 +53,23 @@ def test_the_recorded_class_gets_bit_identity_and_others_the_accuracy_check(publ
         plan_check(without_spread, other, precision, None)
 
 
+def test_a_run_trained_on_two_classes_gets_the_accuracy_check_even_on_either_of_them(published):
+    record, here = record_made_here(published["lenet"])
+    other = replace(here, native_bf16=not here.native_bf16)
+    parts = [{"machine": other.summary(), "machine_class": other.to_dict(), "epochs": [1, 30]},
+             {"machine": here.summary(), "machine_class": here.to_dict(), "epochs": [31, 60]}]
+    record, _ = record_made_here(record, trained_on=parts)
+    precision = record.recipe["settings"]["precision"]
+    for machine in (here, other):
+        plan = plan_check(record, machine, precision, None)
+        assert plan.kind == "accuracy" and "epochs 1-30" in plan.reason and "epochs 31-60" in plan.reason
+    with pytest.raises(ValueError, match="--check-epochs compares weight fingerprints"):
+        plan_check(record, here, precision, 2)
+    without_spread = replace(record, metrics={k: v for k, v in record.metrics.items() if k != "seed_spread"})
+    with pytest.raises(ValueError, match="runs nowhere: several classes made these bytes"):
+        plan_check(without_spread, here, precision, None)
+
+
 def test_check_epochs_is_limited_to_the_fingerprinted_epochs(published):
     history = [{k: v for k, v in h.items() if k != "weights_sha256" or h["epoch"] <= 2}
                for h in published["lenet"].recipe["history"]]

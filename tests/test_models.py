@@ -70,10 +70,11 @@ def test_vgg_features_match_torchvision_vgg16_bn():
 
 
 @pytest.mark.parametrize("name", ARCHITECTURE_NAMES)
-@pytest.mark.parametrize("shape", [(2, 3, 64, 64), (2, 1, 32, 32), (3, 32, 32)])
+@pytest.mark.parametrize("shape", [(2, 1, 32, 32), (3, 32, 32), (2, 3, 32)])
 def test_wrong_input_shape_says_what_the_model_expects(name, shape):
     model = zoo.get_model(name).eval()
-    with pytest.raises(ValueError, match=r"expects a batch of RGB 32x32 images shaped \(N, 3, 32, 32\)"):
+    with pytest.raises(ValueError, match=r"expects a batch of RGB (32x32 )?images shaped \(N, 3, (32, 32\)|H, W\) with "
+                                         r"H >= \d+ and W >= \d+)"):
         model(torch.randn(*shape))
 
 
@@ -106,9 +107,3 @@ def test_every_model_module_registers_an_entry_point_that_builds_it():
         model = getattr(zoo, name)()
         assert type(model) is type(arch.build()) and arch.description in getattr(zoo, name).__doc__
         assert build_parser().parse_args(["evaluate", name]).model == name
-
-
-def test_pretrained_with_a_foreign_num_classes_is_refused(published):
-    name = sorted(published)[0]
-    with pytest.raises(ValueError, match=f"pretrained '{name}' weights classify 10 CIFAR-10 classes, not num_classes=5"):
-        zoo.get_model(name, pretrained=True, num_classes=5)

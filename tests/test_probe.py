@@ -390,7 +390,6 @@ API = [
     ("num_classes='10'", lambda: zoo.get_model("lenet", num_classes="10"), TypeError, "must be an int"),
     ("num_classes=True", lambda: zoo.get_model("lenet", num_classes=True), TypeError, "must be an int"),
     ("num_classes=2.5", lambda: zoo.get_model("lenet", num_classes=2.5), TypeError, "must be an int"),
-    ("num_classes=5 pretrained", lambda: zoo.get_model("lenet", True, num_classes=5), ValueError, "num_classes=5"),
     ("weights=123", lambda: zoo.get_model("lenet", weights=123), TypeError, "file path"),
     ("weights and pretrained", lambda: zoo.get_model("lenet", True, weights="x.pth"), ValueError, "not both"),
     ("name list", lambda: zoo.get_model(["lenet"]), TypeError, "a model name is a string"),

@@ -8,10 +8,11 @@ import subprocess
 import pytest
 
 from conftest import run_zoo
+from zoo.models import LeNet
 
 # Every step but the corruption figures: those need the 75 regenerated corruption arrays (minutes to make; CI's
 # tests/test_corruptions.py checks the arrays and the published figures).
-STEPS = ["record", "seed-spread", "int8", "onnx", "openvino", "openvino-int8", "card", "readme", "mirror"]
+STEPS = ["record", "seed-spread", "input-size", "int8", "onnx", "openvino", "openvino-int8", "card", "readme", "mirror"]
 
 
 def test_readme_tables_are_what_the_manifest_renders(published):
@@ -103,7 +104,7 @@ def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkou
     release = ["release", "lenet", str(run_dir), "--recipe-overrides", "--overwrite", "--only", *STEPS]
     first = zoo(checkout, data_dir, *release)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert outcomes(first) == {"record": "done", "seed-spread": "WAITING", "int8": "done", "onnx": "done",
+    assert outcomes(first) == {"record": "done", "seed-spread": "WAITING", "input-size": "done", "int8": "done", "onnx": "done",
                                "openvino": "done", "openvino-int8": "done", "corruptions": "skipped", "card": "done",
                                "readme": "done", "mirror": "WAITING"}, first.stdout
     record = manifest(checkout)["lenet"]
@@ -111,6 +112,7 @@ def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkou
     assert (checkout / "weights" / "lenet" / "model.safetensors").read_bytes() == weights
     assert record["recipe"]["command"] == "python -m zoo.train lenet --epochs 2"
     assert "seed_spread" not in record["metrics"] and "cifar10_c" not in record  # the old weights' figures went
+    assert record["input_size"] == {"min_size": [32, 32], "any_size": False, "why": LeNet.input_size.why}
     calibration = (checkout / "weights" / "lenet" / "int8_calibration.safetensors").read_bytes()
     assert record["int8"]["calibration"]["file_size"] == len(calibration)
     for key in ("onnx", "openvino"):  # float exports score as the float model (within 0.05 point)

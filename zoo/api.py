@@ -1,6 +1,7 @@
 """Public entry points: build a model, optionally with its published, sha256-verified weights."""
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Callable
 
@@ -11,6 +12,8 @@ from .errors import CheckpointError, InputError, InputTypeError, ManifestError, 
 from .manifest import WeightsRecord, published_records
 from .models import ARCHITECTURES, build_model, check_model_name, check_num_classes
 from .weights import load_state_dict, read_state_dict_file
+
+logger = logging.getLogger(__name__)
 
 
 def list_models(pretrained: bool = False) -> list[str]:
@@ -35,6 +38,9 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
               device: str | torch.device | None = None, map_location: str | torch.device | None = None) -> nn.Module:
     """Build model ``name``; with ``pretrained=True`` load its published weights (sha256 checked) and ``eval()`` it.
 
+    With ``pretrained=True`` and another ``num_classes`` than the 10 of CIFAR-10 the body is pretrained and the
+    classifier (``model.get_classifier()``) new, as in timm: a model to fine-tune (one line is logged naming it).
+
     ``weights`` loads your own file instead: safetensors, or a tutorial ``torch.save(model.state_dict(), PATH)``
     (read with ``weights_only=True``), strict key matching. ``device`` (alias ``map_location``) places the model.
     """
@@ -56,14 +62,12 @@ def get_model(name: str, pretrained: bool = False, *, weights: str | os.PathLike
         return build_model(name, num_classes=num_classes).to(device)
     check_num_classes(num_classes)
     record = get_weights(name)
-    if num_classes != len(record.categories):
-        raise InputError(
-            f"pretrained {name!r} weights classify {len(record.categories)} CIFAR-10 classes, not num_classes="
-            f"{num_classes}. For another task build it with pretrained=False, num_classes={num_classes}, or load the "
-            f"pretrained model and replace its last layer yourself."
-        )
-    model = build_model(name, num_classes=num_classes)
+    model = build_model(name, num_classes=len(record.categories))
     model.load_state_dict(load_state_dict(record), strict=True)
+    if num_classes != len(record.categories):
+        head = model.reset_classifier(num_classes)
+        logger.warning("%s: pretrained body, new classifier %s = Linear(%d, %d), randomly initialised: train it before "
+                       "use", name, model.classifier_name, head.in_features, head.out_features)
     return model.to(device).eval()
 
 
@@ -100,7 +104,8 @@ def _docstring(name: str, summary: str) -> str:
 
     Input: float tensor (N, 3, 32, 32), RGB scaled to [0, 1] then normalised with the CIFAR-10 training-set
     mean (0.4914, 0.4822, 0.4465) and std (0.2470, 0.2435, 0.2616); ``zoo.get_weights('{name}').transforms_preset()``
-    does it for PIL images. Output: logits over the 10 CIFAR-10 classes.
+    does it for PIL images and tensors (``model.input_size`` says which other sizes the model takes). Output: logits
+    over the 10 CIFAR-10 classes; ``forward_features`` / ``forward_head`` / ``get_classifier`` as in timm.
     {weights}
 
     Args:
@@ -108,7 +113,8 @@ def _docstring(name: str, summary: str) -> str:
             ``eval()`` mode. Weights come from $ZOO_WEIGHTS_DIR, the checkout's weights/ folder, or the Hugging
             Face Hub (cache, HF_ENDPOINT mirrors and HF_HUB_OFFLINE honoured).
         weights: path of your own safetensors or state_dict ``.pth`` file to load instead (e.g. a tutorial's).
-        num_classes: output classes of a fresh model (pretrained weights have 10).
+        num_classes: output classes; with pretrained=True and num_classes other than 10, the body is pretrained and
+            the classifier new (to fine-tune: see ``zoo finetune``).
         device: where to put the model (alias ``map_location``); CPU by default.
     """
 

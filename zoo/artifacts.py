@@ -82,5 +82,8 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
             "train_data_sha256": result.data_sha256,
             "wall_time_s": round(result.wall_time_s, 1),
             "history": result.history,
+            # a run resumed on other machine classes: which trained which epochs (bit-identity is no class's then)
+            **({"trained_on": [{"machine": MachineClass(**part["machine_class"]).summary(), **part}
+                               for part in result.trained_on]} if len(result.trained_on) > 1 else {}),
         },
     )

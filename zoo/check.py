@@ -54,6 +54,10 @@ def plan_check(record: WeightsRecord, here: MachineClass, precision: str, check_
     epochs = record.recipe["settings"]["epochs"]
     recorded = record.recipe.get("machine_class")
     differences = here.differences(recorded) if recorded else ["the record names no machine class"]
+    parts = record.recipe.get("trained_on", [])
+    if len(parts) > 1:  # no one class can reproduce bytes that several made
+        differences.append("the published run was trained on " + ", then ".join(
+            f"{part['machine']} (epochs {part['epochs'][0]}-{part['epochs'][1]})" for part in parts))
     if precision != record.recipe["settings"]["precision"]:
         differences.append(f"precision: {record.recipe['settings']['precision']} there, {precision} here")
     if not differences:
@@ -70,6 +74,8 @@ def plan_check(record: WeightsRecord, here: MachineClass, precision: str, check_
     gpu = (recorded or {}).get("cuda_device")
     where = (f"on the GPU it was made on ({gpu}, torch {recorded['torch']}): `{record.recipe['command']} --check`"
              if gpu else f"on the recorded class ({record.recipe.get('machine', '?')})")
+    if len(parts) > 1:
+        where = "nowhere: several classes made these bytes (a seed spread would allow the accuracy check)"
     has_spread = "seed_spread" in record.metrics
     if check_epochs:
         raise ValueError(f"--check-epochs compares weight fingerprints, which only the recorded class can reproduce: "

@@ -30,7 +30,7 @@ import torch._inductor.config as inductor_config
 from torch import nn
 
 from .machine import MachineClass, machine_class, missing_cpp_compiler
-from .models._input import check_cifar_input, check_module
+from .models._input import CIFAR10_SIZE, check_cifar_input, check_module
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ class FastCPUInference(nn.Module):
         # the float weights inputs must match (dtype, device); a buffer, not a parameter: nothing new to train or save
         self.input_like = next(model.parameters()).detach()
         self.model_name = f"the fast path of {type(model).__name__}"
+        self.input_size = getattr(model, "input_size", CIFAR10_SIZE)  # the sizes the model takes (compiled per shape)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         # torch.compile (inductor) fuses the small ops that dominate these models on CPU; it needs a C++
@@ -98,7 +99,8 @@ class FastCPUInference(nn.Module):
         self.model = torch.compile(model, options={"freezing": freezing}) if compile else model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, self.model_name, like=self.input_like)  # before the layout change, which would fail first
+        # before the layout change, which would fail first
+        check_cifar_input(x, self.model_name, like=self.input_like, size=self.input_size)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         bf16 = self.bf16 and x.dim() == 4 and x.shape[0] >= self.bf16_min_batch

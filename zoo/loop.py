@@ -11,7 +11,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,7 +24,7 @@ from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state
 from .data import Split, cutout, load_cifar10, normalize, random_crop_flip
 from .distributed import Ranks, init_from_env, shutdown
 from .errors import CheckpointError, TrainingDivergedError, ZooError, require_extra
-from .machine import machine_class
+from .machine import MachineClass, machine_class
 from .manifest import atomic_write_bytes
 from .metrics import score
 from .models import build_model
@@ -69,6 +69,7 @@ class RunResult:
     per_class: dict[str, float] | None = None
     unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
     tta_top1: float | None = None  # the file's score with the recipe's test-time augmentation (recipe.tta)
+    trained_on: list[dict[str, Any]] = field(default_factory=list)  # which machine class trained which epochs
 
 
 def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
@@ -286,6 +287,9 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
 
     history: list[dict[str, Any]] = []
     start_epoch, elapsed = 0, 0.0
+    # Which machine class trained which epochs: [{"machine_class": ..., "epochs": [first, last]}, ...]. A run resumed
+    # on another class (a run longer than a session) gets a second entry; bit-identity is promised for one entry only.
+    trained_on: list[dict[str, Any]] = []
     # rank 0 alone writes the folder, so it alone holds it (and clears what a killed run left there)
     with hold_output_dir(options.output_dir) if ranks.is_main else contextlib.nullcontext(None) as held:
         ledger = held.ledger if held is not None else None
@@ -300,13 +304,18 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
                 raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
                                       "--output-dir, or drop --resume to start afresh there.")
-            if state.get("machine_class", here) != here:  # one class per run: its bytes are that class's promise
-                raise CheckpointError(f"{checkpoint_path} was written on another machine class ({state['machine_class']}); "
-                                 f"this one is {here}. Resume it there, or start afresh with another --output-dir.")
             restore_training_state(state, model, optimizer, scheduler, ema, generator, device, lookahead)
             start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
+            trained_on = state.get("trained_on") or [{"machine_class": state["machine_class"],
+                                                      "epochs": [1, start_epoch]}]
             if ranks.is_main:
                 print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+                differences = MachineClass(**here).differences(trained_on[-1]["machine_class"])
+                if differences and start_epoch < recipe.epochs:
+                    print(f"note: epochs {trained_on[-1]['epochs'][0]}-{trained_on[-1]['epochs'][1]} were trained on "
+                          f"another machine class ({'; '.join(differences)}). The run goes on here, and its bytes are "
+                          "now those of no single class: its record lists each class's epochs, and a --check of it "
+                          "compares accuracy with the seed spread.", flush=True)
         elif options.resume and ranks.is_main:
             print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
 
@@ -328,6 +337,10 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                     f"diverged. Nothing was exported{' and the checkpoint of epoch ' + str(epoch) + ' is kept' if epoch else ''}"
                     f"; lower --lr (the published recipe's is {get_recipe(recipe.model).lr:g}).")
             elapsed += epoch_time
+            if trained_on and not MachineClass(**here).differences(trained_on[-1]["machine_class"]):
+                trained_on[-1]["epochs"][1] = epoch + 1
+            else:
+                trained_on.append({"machine_class": here, "epochs": [epoch + 1, epoch + 1]})
             if not ranks.is_main:  # only rank 0 scores, logs and writes checkpoints
                 continue
             # The per-epoch curve is scored in the recipe's precision (cheap); the published figure below is fp32.
@@ -344,7 +357,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             save_checkpoint(checkpoint_path, {
                 "recipe": recipe.to_dict(), "subsets": _subsets(options), "epoch": epoch + 1,
                 **training_state(model, optimizer, scheduler, ema, generator, device, lookahead),
-                "elapsed_s": elapsed, "history": history, "machine_class": here,
+                "elapsed_s": elapsed, "history": history, "machine_class": here, "trained_on": trained_on,
             }, ledger)
         if writer is not None:
             writer.close()
@@ -352,7 +365,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             if ranks.is_main:
                 atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
             shutdown(ranks)
-            return RunResult(history, elapsed, data_sha256, here)
+            return RunResult(history, elapsed, data_sha256, here, trained_on=trained_on)
 
         if lookahead is not None:
             lookahead.finish()
@@ -370,8 +383,10 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                if recipe.tta != "none" else None)
         atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
         shutdown(ranks)
-        return RunResult(history, elapsed, data_sha256, here, weights_path, sha256_file(weights_path), final.top1,
-                         final.per_class, unrounded, tta)
+        # the class that trained the last epochs (a finished run resumed to be released elsewhere trains none here)
+        trained_by = trained_on[-1]["machine_class"] if trained_on else here
+        return RunResult(history, elapsed, data_sha256, trained_by, weights_path, sha256_file(weights_path),
+                         final.top1, final.per_class, unrounded, tta, trained_on)
 
 
 def _history_json(history: list[dict[str, Any]]) -> bytes:

@@ -67,16 +67,19 @@ class WeightsRecord:
         return tuple(self.transforms["std"])
 
     def transforms_preset(self):
-        """The preprocessing this checkpoint expects, as torchvision transforms: a PIL image in (any size, RGB), a
-        normalised float tensor (3, 32, 32) out. For uint8 tensors use ``zoo.data.normalize``."""
+        """The preprocessing this checkpoint expects, as torchvision transforms (like ``weights.transforms()``): a PIL
+        image, or a tensor ``(3, H, W)`` / ``(N, 3, H, W)`` — uint8 pixels or floats in [0, 1] — of any size in; a
+        normalised float tensor ``(3, 32, 32)`` (``(N, 3, 32, 32)``) out, resized (shorter side) and centre-cropped."""
         from torchvision import transforms as T
+        from torchvision.transforms import v2
 
         size = int(self.transforms.get("size", 32))
         return T.Compose([
             T.Resize(size, antialias=True),
             T.CenterCrop(size),
-            T.PILToTensor(),
-            T.ConvertImageDtype(torch.float32),
+            v2.ToImage(),  # a PIL image becomes a uint8 tensor; a tensor stays as it is
+            v2.ToPureTensor(),
+            T.ConvertImageDtype(torch.float32),  # uint8 / 255 (as PILToTensor did); floats pass
             T.Normalize(self.mean, self.std),
         ])
 

@@ -101,6 +101,7 @@ OPTIONAL = {  # checked where present
     "metrics.cifar10_test_per_class": (lambda v: isinstance(v, dict) and all(FRACTION[0](x) for x in v.values()),
                                        "class names mapped to fractions from 0 to 1"),
     "mirror": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
+    "input_size": MAPPING,
     "int8": MAPPING,
     "onnx": MAPPING,
     "openvino": MAPPING,
@@ -111,6 +112,9 @@ OPTIONAL = {  # checked where present
 WITHIN = {  # required once the entry around them is there (an int8 entry without its calibration's sha256…)
     "mirror.repo": (_github_repo, "a GitHub repository, OWNER/NAME"),
     "mirror.revision": _text(COMMIT, "a full 40-digit commit id"),
+    "input_size.min_size": (lambda v: isinstance(v, list) and len(v) == 2 and all(_is_count(x) for x in v),
+                            "[height, width], whole numbers >= 1"),
+    "input_size.any_size": (lambda v: isinstance(v, bool), "true or false"),
     "int8.calibration": MAPPING,
     "int8.calibration.filename": FILE,
     "int8.calibration.sha256": SHA256_TEXT,

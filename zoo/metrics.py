@@ -39,13 +39,17 @@ def multi_crop_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 @torch.inference_mode()
 def predict_classes(model: nn.Module, images: torch.Tensor, batch_size: int = 1000, mean=MEAN, std=STD,
-                    flip_tta: bool = False, precision: str = "fp32", tta: str = "none") -> torch.Tensor:
+                    flip_tta: bool = False, precision: str = "fp32", tta: str = "none",
+                    size: int | None = None) -> torch.Tensor:
     """Predicted class of each uint8 image, in batches, on the model's device (fp32 unless ``precision="bf16"``);
-    ``flip_tta`` sums the softmax of the mirror image's, ``tta="multi-crop"`` is :func:`multi_crop_logits`."""
+    ``flip_tta`` sums the softmax of the mirror image's, ``tta="multi-crop"`` is :func:`multi_crop_logits`; ``size``
+    resizes the normalised images to ``size`` × ``size`` first (bilinear)."""
     device = next(model.parameters()).device
     predictions = []
     for start in range(0, len(images), batch_size):
         x = normalize(images[start:start + batch_size], mean, std).to(device)
+        if size is not None:
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             if tta == "multi-crop":
                 logits = multi_crop_logits(model, x)
@@ -58,11 +62,12 @@ def predict_classes(model: nn.Module, images: torch.Tensor, batch_size: int = 10
 
 
 def score(model: nn.Module, split: Split, batch_size: int = 1000, mean=MEAN, std=STD, flip_tta: bool = False,
-          precision: str = "fp32", tta: str = "none") -> Score:
-    """Score ``model`` (put in eval mode) on every image of ``split`` (``tta``: see :func:`predict_classes`)."""
+          precision: str = "fp32", tta: str = "none", size: int | None = None) -> Score:
+    """Score ``model`` (put in eval mode) on every image of ``split`` (``tta``, ``size``: see
+    :func:`predict_classes`)."""
     was_training = model.training
     model.eval()
-    predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision, tta)
+    predicted = predict_classes(model, split.images, batch_size, mean, std, flip_tta, precision, tta, size)
     model.train(was_training)
     return score_predictions(predicted, split)
 

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import annotate, basic, card, evaluate, export, predict, publish, quantize, release, train
+from . import annotate, basic, card, evaluate, export, finetune, predict, publish, quantize, release, train
 from ._errors import CliParser, UsageError, run_cli
 
 EXAMPLES = """examples:
@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   zoo env                                    this machine's class, and what it means for training and --check
   zoo download lenet cifar_quick             cache the weights for offline use
   zoo predict photo.jpg --model lenet        classify your own pictures
+  zoo finetune lenet --data DIR --output-dir OUT   train on your own pictures (a folder per class)
   zoo evaluate lenet                         score on the CIFAR-10 test set
   zoo train lenet --check                    retrain, compare with the published bytes
   zoo card lenet                             regenerate weights/lenet/README.md and its figures
@@ -30,7 +31,7 @@ EXAMPLES = """examples:
   HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
 run `zoo COMMAND --help` for a command's options"""
 
-COMMANDS = (basic, train, evaluate, predict, card, export, quantize, release, publish, annotate)
+COMMANDS = (basic, train, finetune, evaluate, predict, card, export, quantize, release, publish, annotate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,5 @@
-"""zoo annotate — maintainers: add a retrain's per-epoch fingerprints, or a seed spread, to a published record
-(also ``python -m zoo.annotate``)."""
+"""zoo annotate — maintainers: add a retrain's per-epoch fingerprints, a seed spread, or the sizes the model takes
+(with its top-1 at 64x64 where it takes any size), to a published record (also ``python -m zoo.annotate``)."""
 from __future__ import annotations
 
 import argparse
@@ -23,10 +23,22 @@ def add_parser(commands) -> None:
     add_published_models(spread, sorted(published_records()))
     spread.add_argument("run_dirs", type=Path, nargs="+")
     add_data_dir(spread)
+    sizes = kinds.add_parser("input-size", help="min_size, and top-1 on the test set at 64x64 for a model that takes "
+                                                "any size")
+    add_published_models(sizes, sorted(published_records()))
+    add_data_dir(sizes)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kind == "input-size":
+        from ..data import load_cifar10_test
+        from ..release.records import record_input_size
+        from ..sizes import RECORD_KEY
+
+        entry = record_input_size(args.model, load_cifar10_test(args.data_dir, "the 64x64 figure")).extra[RECORD_KEY]
+        print(f"updated the manifest record of {args.model}: {entry}")
+        return 0
     record = published_records()[args.model]
     try:
         if args.kind == "fingerprints":

@@ -11,12 +11,14 @@ import argparse
 import json
 import sys
 
+import torch
+
 from ..api import get_model
-from ..data import check_cifar10_test, load_cifar10
+from ..data import CATEGORIES, check_cifar10_test, load_cifar10
 from ..errors import ZooError
 from ..metrics import score
 from ..models import ARCHITECTURES
-from ._args import add_checkpoint, add_data_dir, add_json, corruption_names, severity
+from ._args import add_checkpoint, add_data_dir, add_json, corruption_names, data_dir, positive_int, severity
 from ._errors import UsageError
 
 
@@ -36,6 +38,12 @@ def add_parser(commands) -> None:
     parser.add_argument("--tta", action="store_true",
                         help="also report multi-crop test-time augmentation (flip and 1-pixel translations, as "
                              "Jordan 2024 counts it)")
+    parser.add_argument("--folder", type=data_dir, metavar="DIR",
+                        help="score on your own pictures instead (one sub-folder per class, named as the checkpoint's "
+                             "classes: a `zoo finetune` checkpoint's, or CIFAR-10's)")
+    parser.add_argument("--size", type=positive_int, metavar="PIXELS",
+                        help="resize the test images to PIXELS x PIXELS (bilinear) first: for the models that take "
+                             "any size (model.input_size)")
     parser.add_argument("--int8", action="store_true", help="score the published int8 model (needs the int8 extra)")
     parser.add_argument("--corruptions", nargs="?", const="all", type=corruption_names, metavar="LIST",
                         help="score CIFAR-10-C-style corruptions: all (the default), or names, comma-separated")
@@ -52,6 +60,13 @@ def add_parser(commands) -> None:
 def _check(args: argparse.Namespace) -> None:
     from ..manifest import in_checkout, published_records
 
+    if args.folder is not None and (args.int8 or args.publish or args.corruptions is not None or args.calibration
+                                    or args.size is not None or args.tta or args.flip_tta):
+        raise UsageError("--folder scores the float model on your pictures, single crop: give it with --checkpoint "
+                         "and --json only")
+    if args.size is not None and (args.int8 or args.publish or args.corruptions is not None or args.calibration):
+        raise UsageError("--size scores the float model on the clean test set: drop --int8, --publish, --corruptions "
+                         "and --calibration")
     if args.severity and args.corruptions is None:
         raise UsageError("--severity chooses among corruptions: add --corruptions")
     if (args.int8 or args.publish) and args.checkpoint is not None:
@@ -79,6 +94,8 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)  # before the data: a wrong combination or a missing extra is said before minutes of work
+    if args.folder is not None:
+        return _score_folder(args)
     test = load_cifar10(args.data_dir, train=False)  # first: missing data is said before any model is loaded
     identity = check_cifar10_test(test)  # None: it is CIFAR-10's test set; else what differs
     if identity is not None:
@@ -111,13 +128,44 @@ def _top1(args: argparse.Namespace, test, identity) -> dict:
         result = score_int8(quantized_model(args.model), test)
     else:
         model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint)
-        result = score(model, test)
+        if args.size is not None:
+            if not model.input_size.takes(args.size, args.size):
+                raise UsageError(f"{args.model} does not take {args.size}x{args.size} images: {model.input_size.why}")
+            report["size"] = args.size
+        result = score(model, test, size=args.size)
         if args.flip_tta:
-            report["top1_flip_tta"] = score(model, test, flip_tta=True).top1
+            report["top1_flip_tta"] = score(model, test, flip_tta=True, size=args.size).top1
         if args.tta:
-            report["top1_multicrop_tta"] = score(model, test, tta="multi-crop").top1
+            report["top1_multicrop_tta"] = score(model, test, tta="multi-crop", size=args.size).top1
     report.update(top1=result.top1, per_class=result.per_class)
     return report
+
+
+def _score_folder(args: argparse.Namespace) -> int:
+    from ..finetune import finetuned_categories, read_image_folder
+    from ..metrics import predict_classes
+
+    categories = (finetuned_categories(args.checkpoint) if args.checkpoint is not None else None) or CATEGORIES
+    folder = read_image_folder(args.folder)
+    unknown = [name for name in folder.classes if name not in categories]
+    if unknown:
+        raise ZooError(f"{args.folder} has class folders the checkpoint does not know ({', '.join(unknown)}); its "
+                       f"classes are {', '.join(categories)}")
+    model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint,
+                      num_classes=len(categories))
+    labels = torch.tensor([categories.index(folder.classes[i]) for i in folder.labels.tolist()])
+    hits = predict_classes(model, folder.images) == labels
+    per_class = {name: round(float(hits[labels == categories.index(name)].double().mean()), 4) for name in folder.classes}
+    report = {"model": args.model, "checkpoint": str(args.checkpoint or "published"), "folder": str(args.folder),
+              "images": len(labels), "top1": float(hits.double().mean()), "per_class": per_class}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"{args.model} ({report['checkpoint']}): top-1 {report['top1']:.4f} on {len(labels)} pictures of "
+              f"{args.folder}")
+        for name, accuracy in per_class.items():
+            print(f"  {name:<11} {accuracy:.4f}")
+    return 0
 
 
 def _score_corruptions(logits_of, test, names, severities) -> dict:
@@ -159,7 +207,9 @@ def _publish(args: argparse.Namespace, test, identity) -> int:
 def _print(report: dict, identity) -> None:
     where = "test images" if identity is None else "images that are NOT CIFAR-10's test set"
     runtime = " int8" if report["runtime"] == "int8" else ""
-    print(f"{report['model']}{runtime} ({report['checkpoint']}): top-1 {report['top1']:.4f} on {report['images']} {where}")
+    resized = f" resized to {report['size']}x{report['size']}" if "size" in report else ""
+    print(f"{report['model']}{runtime} ({report['checkpoint']}): top-1 {report['top1']:.4f} on {report['images']} "
+          f"{where}{resized}")
     if "top1_flip_tta" in report:
         print(f"  with flip test-time augmentation: {report['top1_flip_tta']:.4f}")
     if "top1_multicrop_tta" in report:

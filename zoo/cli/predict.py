@@ -3,7 +3,8 @@
 Each file that cannot be read gets its own error line; the others are still classified (exit status 1 if any
 failed). The probabilities are calibrated: the published weights' logits are divided by the temperature measured
 for them (see the model card) before the softmax; --uncalibrated shows the plain softmax. A --checkpoint of your
-own has no measured temperature: its probabilities are the plain softmax."""
+own has no measured temperature: its probabilities are the plain softmax; a `zoo finetune` checkpoint labels with
+its own class names."""
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..finetune import finetuned_categories
+
     record = get_weights(args.model)
-    model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint)
+    # a `zoo finetune` file names its own classes; any other checkpoint classifies CIFAR-10's
+    categories = (finetuned_categories(args.checkpoint) if args.checkpoint is not None else None) or record.categories
+    model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint,
+                      num_classes=len(categories))
     loaded, files, failures = [], [], 0
     for path in args.images:
         try:
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
     temperature = 1.0 if args.uncalibrated or args.checkpoint is not None else record.temperature
     results = [Prediction(f, top) for f, top in
-               zip(files, predict(model, loaded, record.transforms_preset(), record.categories, args.topk, temperature))]
+               zip(files, predict(model, loaded, record.transforms_preset(), categories, args.topk, temperature))]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:

@@ -2,8 +2,8 @@
 
     zoo release NAME RUN_DIR [--seed-runs DIR…]
 
-The steps: record (weights/NAME/model.safetensors and the manifest record), seed-spread, int8 (calibration file and
-figures), onnx, openvino, openvino-int8, corruptions (corruption and calibration figures), card, readme (the README's
+The steps: record (weights/NAME/model.safetensors and the manifest record), seed-spread, input-size (min_size, and
+top-1 at 64x64 for a model that takes any size), int8 (calibration file and figures), onnx, openvino, openvino-int8, corruptions (corruption and calibration figures), card, readme (the README's
 Models and Deployment tables), mirror (pin the GitHub mirror to a commit holding the files). Each step knows when it
 is already done, so the same command continues a release after a failure or a kill, and after the commit the mirror
 step waits for. Runs in a clone of the repository.

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._input import check_cifar_input
+from ._classifier import ZooClassifier
+from ._input import InputSize
 from ._recipe import Recipe
 from .registry import register_model
 
@@ -58,14 +59,19 @@ class ConvGroup(nn.Module):
         return F.gelu(self.norm2(self.conv2(x)))
 
 
-class AirbenchNet(nn.Module):
-    """The paper's network (keys ``whiten``, ``block1``…``block3``, ``head``)."""
+class AirbenchNet(ZooClassifier):
+    """The paper's network (keys ``whiten``, ``block1``…``block3``, ``head``). Its last max-pool covers the whole map
+    (3×3 for 32×32 images), so it takes any size from 9×9: features are the last group's map."""
+
+    input_size = InputSize.at_least(9, 9, "the 2x2 patch convolution and three 2x2 max-pools need 9x9 pixels to leave "
+                                          "a 1x1 map")
+    classifier_name = "head"
 
     def __init__(self, widths: tuple[int, int, int], num_classes: int = 10, name: str = "airbench",
                  whitening_bias_epochs: int = 3) -> None:
-        super().__init__()
-        self.name = name
+        super().__init__(name, num_features=widths[2], head_hidden_size=widths[2])
         self.whitening_bias_epochs = whitening_bias_epochs
+        self.logit_scale = LOGIT_SCALE  # an attribute, not the global: TorchScript reads attributes, not globals
         self.whiten = nn.Conv2d(3, WHITENING_WIDTH, WHITENING_PATCH, bias=True)
         self.whiten.weight.requires_grad_(False)  # set from the data (init_from_training_images), never trained
         self.block1 = ConvGroup(WHITENING_WIDTH, widths[0])
@@ -73,11 +79,15 @@ class AirbenchNet(nn.Module):
         self.block3 = ConvGroup(widths[1], widths[2])
         self.head = nn.Linear(widths[2], num_classes, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, self.name, like=self.whiten.weight)
-        x = F.gelu(self.whiten(x))  # 31×31
-        x = self.block3(self.block2(self.block1(x)))  # 15×15, 7×7, 3×3
-        return self.head(torch.flatten(F.max_pool2d(x, 3), 1)) * LOGIT_SCALE
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.gelu(self.whiten(x))  # 31×31 for 32×32 images
+        return self.block3(self.block2(self.block1(x)))  # 15×15, 7×7, 3×3
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        # The paper's 3×3 max-pool, as wide as the map: the same operation on 32×32 images (the published weights'
+        # figures and bit-identical retraining stand), a global one on any other size.
+        x = torch.flatten(F.max_pool2d(x, x.shape[2:]), 1)
+        return x if pre_logits else self.head(x) * self.logit_scale
 
     @torch.no_grad()
     def init_from_training_images(self, images: torch.Tensor) -> None:

@@ -5,19 +5,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._input import check_cifar_input
+from ._classifier import ZooClassifier
+from ._input import InputSize
 from ._recipe import Recipe
 from .registry import register_model
 
 
-class LeNet(nn.Module):
+class LeNet(ZooClassifier):
     """LeNet variant: conv(3→16, 5×5) → pool → conv(16→32, 5×5) → pool → 800→120→84→classes, ReLU.
 
-    Parameter names match the tutorial class, so its ``state_dict`` loads with ``strict=True``.
+    Parameter names match the tutorial class, so its ``state_dict`` loads with ``strict=True``. Features: the
+    32×5×5 map after the second pool; the classifier ``fc3`` reads the 84 outputs of ``fc2``.
     """
 
+    input_size = InputSize.fixed("its fc1 takes the 32x5x5 map that two 5x5 convolutions and two 2x2 max-pools leave "
+                                 "of a 32x32 image")
+    classifier_name = "fc3"
+
     def __init__(self, num_classes: int = 10) -> None:
-        super().__init__()
+        super().__init__("lenet", num_features=32, head_hidden_size=84)
         self.conv1 = nn.Conv2d(3, 16, 5)
         self.pool1 = nn.MaxPool2d(2, 2)
         self.conv2 = nn.Conv2d(16, 32, 5)
@@ -26,14 +32,15 @@ class LeNet(nn.Module):
         self.fc2 = nn.Linear(120, 84)
         self.fc3 = nn.Linear(84, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, "lenet", like=self.conv1.weight)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool1(F.relu(self.conv1(x)))
-        x = self.pool2(F.relu(self.conv2(x)))
+        return self.pool2(F.relu(self.conv2(x)))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = torch.flatten(x, 1)
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
-        return self.fc3(x)
+        return x if pre_logits else self.fc3(x)
 
 
 # 82.2 % in ~5 min on 2 CPU cores: light augmentation (2-pixel crops) suits LeNet's small capacity.

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._input import check_cifar_input
+from ._classifier import ZooClassifier
+from ._input import InputSize
 from ._recipe import Recipe
 from .registry import register_model
 
@@ -49,12 +50,15 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class ResNetCIFAR(nn.Module):
-    """ResNet-(6n+2) for 32×32 inputs (keys ``conv1``, ``bn1``, ``layer1.0.conv1`` … ``layer3``, ``fc``)."""
+class ResNetCIFAR(ZooClassifier):
+    """ResNet-(6n+2) for 32×32 inputs (keys ``conv1``, ``bn1``, ``layer1.0.conv1`` … ``layer3``, ``fc``). It pools
+    globally, so it takes any size: features are the 64-channel map of the last stage (8×8 for 32×32 images)."""
+
+    input_size = InputSize.at_least(1, 1, "every stage keeps a map of at least 1x1 and the head pools globally")
+    classifier_name = "fc"
 
     def __init__(self, blocks_per_stage: int, num_classes: int = 10, name: str = "resnet") -> None:
-        super().__init__()
-        self.name = name
+        super().__init__(name, num_features=STAGE_CHANNELS[-1], head_hidden_size=STAGE_CHANNELS[-1])
         self.conv1 = nn.Conv2d(3, STAGE_CHANNELS[0], 3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(STAGE_CHANNELS[0])
         in_channels = STAGE_CHANNELS[0]
@@ -74,11 +78,13 @@ class ResNetCIFAR(nn.Module):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_cifar_input(x, self.name, like=self.conv1.weight)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return self.layer3(self.layer2(self.layer1(x)))
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return x if pre_logits else self.fc(x)
 
 
 # Version 1 (issue 24), searched on 5,000 held-out training images (benchmarks/recipe_search_resnet20.json). At 15

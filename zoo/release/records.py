@@ -77,6 +77,13 @@ def record_int8(name: str, data_dir: str | None = None) -> WeightsRecord:
     return with_entries(name, **{RECORD_KEY: entry})
 
 
+def record_input_size(name: str, test: Split) -> WeightsRecord:
+    """The sizes ``name`` takes, and its top-1 at 64×64 where it takes any size, into its record."""
+    from ..sizes import RECORD_KEY, input_size_entry
+
+    return with_entries(name, **{RECORD_KEY: input_size_entry(name, test)})
+
+
 def record_onnx(name: str, opset: int, top1: float) -> WeightsRecord:
     from ..export import onnx_entry
 

@@ -21,7 +21,7 @@ from ..recipes import Recipe, get_recipe, regenerate_command
 from ..weights import sha256_file
 from . import records
 
-STEP_NAMES = ("record", "seed-spread", "int8", "onnx", "openvino", "openvino-int8", "corruptions", "card", "readme",
+STEP_NAMES = ("record", "seed-spread", "input-size", "int8", "onnx", "openvino", "openvino-int8", "corruptions", "card", "readme",
               "mirror")
 
 
@@ -112,8 +112,9 @@ def _done(step: str, name: str, run: FinishedRun, record) -> str | None:
         return None  # (the record step failed or was not asked for; the step will say so)
     from ..int8 import RECORD_KEY
     from ..openvino_ir import RECORD_KEYS
+    from ..sizes import RECORD_KEY as SIZES_KEY
 
-    entries = {"int8": (RECORD_KEY,), "onnx": ("onnx",), "openvino": (RECORD_KEYS[False],),
+    entries = {"input-size": (SIZES_KEY,), "int8": (RECORD_KEY,), "onnx": ("onnx",), "openvino": (RECORD_KEYS[False],),
                "openvino-int8": (RECORD_KEYS[True],), "corruptions": (CORRUPTIONS_KEY, CALIBRATION_KEY)}
     if step == "seed-spread":
         return "the record has a seed spread" if "seed_spread" in record.metrics else None
@@ -164,6 +165,16 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
         records.write_record(updated)
         spread = updated.metrics["seed_spread"]
         return Outcome(step, "done", f"{len(spread['seeds'])} seeds: {spread['mean']:.2%} ± {spread['std']:.2%}")
+    if step == "input-size":
+        from ..data import load_cifar10_test
+        from ..sizes import OTHER_SIZE, RECORD_KEY
+
+        test = load_cifar10_test(options.data_dir, f"the {OTHER_SIZE}x{OTHER_SIZE} figure of {name}")
+        entry = records.record_input_size(name, test).extra[RECORD_KEY]
+        figure = entry.get(f"cifar10_test_top1_{OTHER_SIZE}px")
+        return Outcome(step, "done", f"min_size {entry['min_size']}" + (
+            f", any size from there: top-1 {figure:.2%} at {OTHER_SIZE}x{OTHER_SIZE}" if figure is not None
+            else ", 32x32 only"))
     if step == "int8":
         from ..int8 import RECORD_KEY
 
