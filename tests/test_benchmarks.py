@@ -109,13 +109,13 @@ README_FILES = ("results*.json", "batch1_profile*.json", "int8_profile*.json")
 @pytest.mark.parametrize("results_file", sorted(p.name for pattern in README_FILES
                                                 for p in (REPO / "benchmarks").glob(pattern)))
 def test_readme_speed_tables_are_the_benchmark_files(results_file):
-    """Each benchmark file's tables, rendered by benchmarks/readme_tables.py, stand in the README verbatim: a re-run
+    """Each benchmark file's tables, rendered by benchmarks/readme_tables.py, stand in docs/ verbatim: a re-run
     that is not rendered, or a figure edited by hand, fails here."""
     from readme_tables import tables
 
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    docs = "\n".join(path.read_text(encoding="utf-8") for path in sorted((REPO / "docs").glob("*.md")))
     for table in tables(REPO / "benchmarks" / results_file):
-        assert table in readme, f"README lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"
+        assert table in docs, f"docs/ lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"
 
 
 def test_readme_models_table_speeds_are_the_benchmark_files():
@@ -123,10 +123,10 @@ def test_readme_models_table_speeds_are_the_benchmark_files():
     run's figures after the files had moved on)."""
     from readme_tables import models_table_speeds
 
-    section = (REPO / "README.md").read_text(encoding="utf-8").split("\n## Models\n", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "models.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(" `"): line for line in section.splitlines() if line.startswith("| `")}
     for name, cell in models_table_speeds(REPO / "benchmarks").items():
-        assert f"| {cell} |" in rows[name], f"README's Models table row of {name} lacks | {cell} |"
+        assert f"| {cell} |" in rows[name], f"docs/models.md's table row of {name} lacks | {cell} |"
 
 
 def test_int8_ceiling_runs_with_the_instructions_of_this_class(tmp_path):

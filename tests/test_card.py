@@ -21,7 +21,7 @@ def test_card_is_what_the_generator_writes_today(name, published):
         pytest.skip(f"{name} is not published")
     record = published[name]
     card = (CHECKOUT_WEIGHTS / name / "README.md").read_text(encoding="utf-8")
-    assert card == render_card(record), f"regenerate with: python -m zoo.card {name}"
+    assert card == render_card(record), f"regenerate with: zoo card {name}"
     # The card's per-class table is rendered from the record, whose figures tests/test_published.py checks against
     # the published file's scores, image by image (not scored again here: minutes for VGG-16 on an AVX2-only CPU).
     # The metadata is what huggingface_hub reads back: the model-index carries the manifest's figure.

@@ -71,8 +71,12 @@ def test_list_and_info(published, tmp_path):
     for name, record in published.items():
         assert f"{record.top1:.2%}" in next(l for l in listing.stdout.splitlines() if l.startswith(name))
     name = sorted(published)[0]
-    info = json.loads(zoo_cli("info", name).stdout)
+    info = json.loads(zoo_cli("info", name, "--full").stdout)
     assert info["sha256"] == published[name].sha256 and info["name"] == name
+    short = zoo_cli("info", name)
+    assert short.returncode == 0 and len(short.stdout.splitlines()) < 30  # a screen, not the 1,857 lines of --full
+    assert f"{published[name].top1:.2%}" in short.stdout and published[name].sha256 in short.stdout
+    assert json.loads(zoo_cli("info", name, "--json").stdout)["name"] == name
     unknown = zoo_cli("info", "resnet50")
     assert unknown.returncode == 2 and "invalid choice: 'resnet50'" in unknown.stderr
 

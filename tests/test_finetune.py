@@ -12,14 +12,9 @@ import pytest
 import torch
 
 from conftest import REPO, run_python
+from test_readme import readme_block
 
 CATS, DOGS = 3, 5  # CIFAR-10's labels
-
-
-def _readme_block(marker: str) -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    after = text.split(f"<!-- test: {marker} ", 1)[1]
-    return after.split("```", 2)[1].split("\n", 1)[1]
 
 
 def _write_pictures(test_split, folder: Path, per_class: int) -> None:
@@ -37,7 +32,7 @@ def test_readme_finetune_commands_run_as_written(test_split, tmp_path):
     _write_pictures(test_split, tmp_path / "pictures", per_class=250)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     outputs = []
-    for line in _readme_block("finetune").strip().splitlines():
+    for line in readme_block("finetune").strip().splitlines():
         done = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         outputs.append(done.stdout)
@@ -56,7 +51,7 @@ def test_readme_finetune_commands_run_as_written(test_split, tmp_path):
 
 
 def test_readme_feature_example_runs_as_written(tmp_path):
-    done = run_python(_readme_block("features"), tmp_path, {"HF_HUB_OFFLINE": "1"})
+    done = run_python(readme_block("features"), tmp_path, {"HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Linear(in_features=64, out_features=5, bias=True)"

@@ -15,15 +15,19 @@ from zoo.models import LeNet
 STEPS = ["record", "seed-spread", "input-size", "int8", "onnx", "openvino", "openvino-int8", "card", "readme", "mirror"]
 
 
-def test_readme_tables_are_what_the_manifest_renders(published):
-    """The README's Models and Deployment tables are rendered from the records: a record changed without
-    re-rendering them (``zoo release NAME RUN_DIR --only readme``) fails here."""
-    from zoo.release.tables import README, rendered_tables, with_tables
+def test_the_tables_of_readme_and_docs_are_what_the_manifest_renders(published):
+    """The Models and Deployment tables of README.md and docs/ are rendered from the records: a record changed
+    without re-rendering them (``zoo release NAME RUN_DIR --only readme``, or ``zoo docs``) fails here."""
+    from zoo.release.tables import README, rendered_documents
 
-    text = README.read_text(encoding="utf-8")
-    assert with_tables(text, rendered_tables(published)) == text
-    for name, record in published.items():  # and each published model has its row, with its figures
-        row = next(line for line in text.splitlines() if line.startswith(f"| `{name}` |"))
+    for path, text in rendered_documents(published).items():
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run `zoo docs`"
+    readme = README.read_text(encoding="utf-8")
+    full = (README.parent / "docs" / "models.md").read_text(encoding="utf-8")
+    for name, record in published.items():  # and each published model has its rows, with its figures
+        row = next(line for line in readme.splitlines() if line.startswith(f"| [`{name}`]"))
+        assert f"**{100 * record.top1:.2f} %**" in row and f"(weights/{name}/README.md)" in row
+        row = next(line for line in full.splitlines() if line.startswith(f"| `{name}` |"))
         assert f"**{100 * record.top1:.2f} %**" in row and f"`{record.recipe['command']}`" in row
 
 
@@ -119,7 +123,7 @@ def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkou
         assert abs(record[key]["cifar10_test_top1"] - record["metrics"]["cifar10_test_top1"]) <= 5e-4, key
     card = (checkout / "weights" / "lenet" / "README.md").read_text(encoding="utf-8")
     assert record["sha256"] in card and "python -m zoo.train lenet --epochs 2" in card
-    readme = (checkout / "README.md").read_text(encoding="utf-8")
+    readme = (checkout / "docs" / "models.md").read_text(encoding="utf-8")
     row = next(line for line in readme.splitlines() if line.startswith("| `lenet` |"))
     assert f"**{100 * record['metrics']['cifar10_test_top1']:.2f} %**" in row and "| — |" in row  # no spread yet
 

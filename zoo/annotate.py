@@ -1,7 +1,7 @@
-"""Add measured facts to a published record without touching its file: ``python -m zoo.annotate``.
+"""Add measured facts to a published record without touching its file: ``zoo annotate``.
 
-    python -m zoo.annotate fingerprints NAME RUN_DIR         # per-epoch weight sha256 + machine class, from a retrain
-    python -m zoo.annotate seed-spread NAME RUN_DIR...       # final top-1 of n >= 5 seeds of the published recipe
+    zoo annotate fingerprints NAME RUN_DIR         # per-epoch weight sha256 + machine class, from a retrain
+    zoo annotate seed-spread NAME RUN_DIR...       # final top-1 of n >= 5 seeds of the published recipe
 
 ``fingerprints`` takes a run of the published recipe (``python -m zoo.train NAME --output-dir RUN_DIR``, whole or
 stopped early) and refuses it unless it is the published run made again: same recipe, every epoch's train loss and
@@ -12,7 +12,6 @@ final file of each run (same recipe, other seeds) on all 10,000 test images and 
 from __future__ import annotations
 
 import datetime
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,7 @@ def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
     evidence = ("reproduced the published sha256" if finished else
                 f"ran epochs 1-{run['epoch']} of {record.recipe['settings']['epochs']}, each with the published "
                 "train loss and accuracy (the final bytes were not made again)")
-    source = (f"re-derived {datetime.date.today().isoformat()} with `python -m zoo.annotate fingerprints "
+    source = (f"re-derived {datetime.date.today().isoformat()} with `zoo annotate fingerprints "
               f"{record.name} RUN_DIR`: a retrain of the published recipe on "
               f"{MachineClass(**run['machine_class']).summary()} {evidence}")
     return replace(record, recipe={**record.recipe, "history": history, "machine_class": run["machine_class"],
@@ -103,9 +102,3 @@ def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str 
                                                         if unrecorded else ""),
               "command": f"python -m zoo.train {record.name} --seed S, final epoch, all 10,000 test images, fp32"}
     return replace(record, metrics={**record.metrics, "seed_spread": spread})
-
-
-if __name__ == "__main__":  # python -m zoo.annotate: the command line lives in zoo.cli
-    from .cli import main
-
-    sys.exit(main(["annotate", *sys.argv[1:]]))

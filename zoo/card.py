@@ -1,4 +1,4 @@
-"""Model cards: ``python -m zoo.card NAME`` writes ``weights/NAME/README.md`` and its two figures.
+"""Model cards: ``zoo card NAME`` writes ``weights/NAME/README.md`` and its two figures.
 
 The card follows the Hugging Face Hub's model-card format (YAML metadata, then Markdown). Its text comes from
 the manifest record alone; the confusion-matrix figure from scoring the published file on the CIFAR-10 test set;
@@ -7,7 +7,6 @@ the training curves from the per-epoch log the trainer stored in the record. The
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
@@ -16,7 +15,8 @@ from .api import get_model, get_weights
 from .card_beyond import RELIABILITY_PNG, has_figures, plot_reliability, section
 from .data import load_cifar10_test
 from .errors import DISTRIBUTION
-from .manifest import CHECKOUT_ROOT, WeightsRecord, atomic_write_bytes
+from .figures import pyplot, save_png
+from .manifest import CHECKOUT_ROOT, CORRUPTIONS_KEY, WeightsRecord, atomic_write_bytes
 from .metrics import score
 from .models import ARCHITECTURES
 from .openvino_ir import RECORD_KEYS
@@ -84,6 +84,20 @@ Input: RGB 32×32, scaled to [0, 1], normalised with mean {tuple(record.mean)} a
 `zoo` downloads the commit of this repository that its `weights_manifest.json` pins, not a movable branch, and
 checks the sha256 above before parsing the file.{_storage_note(record)}
 
+## Intended use and limitations
+
+{_intended_use(record)}
+
+## Fine-tune it
+
+```python
+model = zoo.get_model("{record.name}", pretrained=True, num_classes=5)   # pretrained body, a new 5-way classifier
+features = model.forward_features(images)                            # or take its features (timm's names)
+```
+
+or from the command line, on a folder of your pictures with one sub-folder per class:
+`zoo finetune {record.name} --data pictures --output-dir runs/mine`.
+
 ## Results
 
 Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final epoch, single crop, fp32;
@@ -124,8 +138,32 @@ published file scored in fp32):
 
 </details>
 
-This card and its figures: `python -m zoo.card {record.name}`.
+## Citation
+
+The architecture: {ARCHITECTURES[record.name].reference or "zoo's own"}. The data: A. Krizhevsky, Learning multiple
+layers of features from tiny images, technical report, University of Toronto, 2009. These weights and their record:
+zoo (`CITATION.cff` in its repository).
+
+This card and its figures: `zoo card {record.name}`.
 """))
+
+
+def _intended_use(record: WeightsRecord) -> str:
+    """What the model is for and what it is not for, with its own figures where they say it."""
+    size = record.extra.get("input_size")
+    corruptions = record.extra.get(CORRUPTIONS_KEY, {}).get("float")
+    sizes = ("It takes other sizes too (any from "
+             f"{size['min_size'][0]}×{size['min_size'][1]}), but it learned 32×32: on the test set resized to 64×64 it "
+             f"scores {size['cifar10_test_top1_64px']:.2%}; resize pictures to 32×32 to classify them."
+             if size and size.get("any_size") else "It takes 32×32 images only: resize pictures first.")
+    robustness = (f" Under corruptions (noise, blur, weather, digital; CIFAR-10-C style) its top-1 falls to "
+                  f"{corruptions['mean']:.2%} on average." if corruptions else "")
+    return (f"Classifying small natural images (32×32 RGB) into CIFAR-10's ten classes ({', '.join(record.categories)}); "
+            "a baseline or a teaching model; a pretrained body to fine-tune on small images (below). It always "
+            "answers one of the ten classes, however unlike them a picture is: there is no \"none of these\", so it "
+            "is not a detector of what is outside them. " + sizes + robustness + " Its accuracy was measured on "
+            "CIFAR-10's test set only (pictures collected from the web around 2008); on pictures from elsewhere it is "
+            "unknown. Not for decisions about people or anything where a wrong answer causes harm.")
 
 
 def _deployment(record: WeightsRecord) -> str:
@@ -241,18 +279,8 @@ def _augmentation(settings: dict) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _pyplot():
-    """matplotlib.pyplot on the headless Agg backend (cards are written without a screen)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 6))
     image = axes.imshow(confusion, cmap="Blues")
     axes.set_xticks(range(10), record.categories, rotation=45, ha="right")
@@ -266,12 +294,12 @@ def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path
             axes.text(j, i, count, ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
     figure.colorbar(image, ax=axes)
     figure.tight_layout()
-    _save_png(figure, path)
+    save_png(figure, path)
     plt.close(figure)
 
 
 def plot_curves(record: WeightsRecord, path: Path) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     history = record.recipe["history"]
     epochs = [h["epoch"] for h in history]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
@@ -289,17 +317,8 @@ def plot_curves(record: WeightsRecord, path: Path) -> None:
     accuracy_axes.legend(loc="lower right")
     figure.suptitle(f"{record.name}: {record.recipe['command']}")
     figure.tight_layout()
-    _save_png(figure, path)
+    save_png(figure, path)
     plt.close(figure)
-
-
-def _save_png(figure, path: Path) -> None:
-    """The figure as PNG, written whole or not at all (a full disk leaves no half a figure)."""
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def card_is_current(record: WeightsRecord, folder: Path | None = None) -> bool:
@@ -323,9 +342,3 @@ def write_card(name: str, data_dir: str | None = None, folder: Path | None = Non
         plot_reliability(record, folder / RELIABILITY_PNG)
     atomic_write_bytes(folder / "README.md", render_card(record).encode("utf-8"))
     return folder / "README.md"
-
-
-if __name__ == "__main__":  # python -m zoo.card: the command line lives in zoo.cli
-    from .cli import main
-
-    sys.exit(main(["card", *sys.argv[1:]]))

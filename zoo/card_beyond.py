@@ -106,9 +106,9 @@ Measured with `{corruptions['command']}` on {MachineClass(**machine).summary()};
 
 def plot_reliability(record: WeightsRecord, path: Path) -> None:
     """Accuracy against confidence per bin, before and after the temperature (float model), from the record."""
-    from .card import _pyplot, _save_png
+    from .figures import pyplot, save_png
 
-    plt = _pyplot()
+    plt = pyplot()
     calibration = record.extra[CALIBRATION_KEY]["float"]
     figure, panels = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
     for axes, when, title in ((panels[0], "before", "as published"),
@@ -130,5 +130,5 @@ def plot_reliability(record: WeightsRecord, path: Path) -> None:
     panels[0].set_ylabel("accuracy")
     figure.suptitle(f"{record.name}: reliability on test images 5,000-9,999 (15 bins)")
     figure.tight_layout()
-    _save_png(figure, path)
+    save_png(figure, path)
     plt.close(figure)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import sys
 import warnings
 from pathlib import Path
 
@@ -96,9 +95,3 @@ def onnx_entry(name: str, opset: int, top1: float) -> dict:
 
     return {"opset": opset, "cifar10_test_top1": top1, "onnxruntime": importlib.metadata.version("onnxruntime"),
             "torch": torch.__version__, "command": f"zoo export {name} --evaluate --record"}
-
-
-if __name__ == "__main__":  # python -m zoo.export: the command line lives in zoo.cli
-    from .cli import main
-
-    sys.exit(main(["export", *sys.argv[1:]]))

@@ -1,4 +1,4 @@
-"""Post-training static int8 quantization for x86 CPUs: ``zoo.quantize(model, calibration)``, ``zoo quantize NAME`` (``python -m zoo.int8``).
+"""Post-training static int8 quantization for x86 CPUs: ``zoo.quantize(model, calibration)``, ``zoo quantize NAME``.
 
 The PT2E flow torch 2.13 recommends (the eager/FX ``torch.ao.quantization`` APIs are deprecated): ``torch.export``
 with a dynamic batch, ``prepare_pt2e`` with torchao's ``X86InductorQuantizer``, calibration, ``convert_pt2e``, then
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 
 import torch
 from torch import nn
@@ -247,9 +246,3 @@ def calibration_release(name: str, data_dir: str | None = None) -> tuple[bytes, 
         "command": f"zoo quantize {name} --publish",
     }
     return data, entry
-
-
-if __name__ == "__main__":  # python -m zoo.int8: the command line lives in zoo.cli
-    from .cli import main
-
-    sys.exit(main(["quantize", *sys.argv[1:]]))

@@ -11,12 +11,12 @@ import logging
 import os
 import sys
 
-from . import annotate, basic, card, evaluate, export, finetune, predict, publish, quantize, release, train
+from . import annotate, basic, card, docs, evaluate, export, finetune, predict, publish, quantize, release, train
 from ._errors import CliParser, UsageError, run_cli
 
 EXAMPLES = """examples:
   zoo list                                   models, parameters, top-1, size, cached?
-  zoo info lenet                             the published record (JSON)
+  zoo info lenet                             figures and provenance (--full: the whole record, JSON)
   zoo env                                    this machine's class, and what it means for training and --check
   zoo download lenet cifar_quick             cache the weights for offline use
   zoo predict photo.jpg --model lenet        classify your own pictures
@@ -27,11 +27,12 @@ EXAMPLES = """examples:
   zoo quantize lenet --evaluate              int8 model from the published calibration, scored beside float
   zoo export lenet --evaluate                lenet.onnx, scored with onnxruntime beside PyTorch
   zoo release NAME RUN_DIR                   maintainers: a finished run becomes a published model
+  zoo docs                                   maintainers: render README/docs tables and model-card text
   zoo publish --dry-run                      what a release would upload to the Hugging Face Hub
   HF_HUB_OFFLINE=1 zoo demo                  load every published model offline, classify test images
 run `zoo COMMAND --help` for a command's options"""
 
-COMMANDS = (basic, train, finetune, evaluate, predict, card, export, quantize, release, publish, annotate)
+COMMANDS = (basic, train, finetune, evaluate, predict, card, export, quantize, release, publish, annotate, docs)
 
 
 def build_parser() -> argparse.ArgumentParser:

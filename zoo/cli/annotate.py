@@ -1,5 +1,5 @@
 """zoo annotate — maintainers: add a retrain's per-epoch fingerprints, a seed spread, or the sizes the model takes
-(with its top-1 at 64x64 where it takes any size), to a published record (also ``python -m zoo.annotate``)."""
+(with its top-1 at 64x64 where it takes any size), to a published record."""
 from __future__ import annotations
 
 import argparse

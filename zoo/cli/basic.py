@@ -40,8 +40,51 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def info_summary(record: WeightsRecord) -> dict:
+    """What a user asks of a published model first, from its record (``zoo info --full`` prints all of it)."""
+    spread = record.metrics.get("seed_spread")
+    size = record.extra.get("input_size")
+    figures = {"top-1": f"{record.top1:.2%} (all 10,000 CIFAR-10 test images, final epoch, single crop)"}
+    if "cifar10_test_top1_multicrop_tta" in record.metrics:
+        figures["top-1, multi-crop TTA"] = f"{record.metrics['cifar10_test_top1_multicrop_tta']:.2%}"
+    if spread:
+        figures["seed spread"] = f"{spread['mean']:.2%} ± {spread['std']:.2%} over {len(spread['seeds'])} seeds"
+    for key, label in (("int8", "int8"), ("onnx", "ONNX"), ("openvino", "OpenVINO"), ("openvino_int8", "OpenVINO int8")):
+        entry = record.extra.get(key)
+        if entry:
+            top1 = entry["metrics"]["cifar10_test_top1"] if key == "int8" else entry["cifar10_test_top1"]
+            figures[f"top-1, {label}"] = f"{top1:.2%}"
+    corruptions = record.extra.get("cifar10_c", {}).get("float")
+    if corruptions:
+        figures["corruptions (CIFAR-10-C style)"] = f"{corruptions['mean']:.2%} mean of 75"
+    if record.temperature != 1.0:
+        figures["temperature"] = f"{record.temperature} (calibrated probabilities: softmax(logits / T))"
+    return {
+        "name": record.name, **figures,
+        "parameters": f"{record.num_params:,}",
+        "file": f"{record.filename}, {record.file_size / 1e6:.2f} MB, sha256 {record.sha256}",
+        "hub": f"{record.repo_id}@{record.revision}",
+        **({"input sizes": (f"any from {size['min_size'][0]}x{size['min_size'][1]}" if size["any_size"]
+                            else "32x32 only") + f" ({size['why']})"} if size else {}),
+        "classes": ", ".join(record.categories),
+        "trained by": f"{record.recipe['command']} ({record.recipe.get('wall_time_s', '?')} s on "
+                      f"{record.recipe.get('machine', '?')})",
+        "license": record.license,
+    }
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    print(json.dumps({"name": args.model, **get_weights(args.model).to_dict()}, indent=2))
+    record = get_weights(args.model)
+    if args.full:
+        print(json.dumps({"name": args.model, **record.to_dict()}, indent=2))
+        return 0
+    summary = info_summary(record)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        width = max(map(len, summary))
+        for key, value in summary.items():
+            print(f"{key + ':':<{width + 1}} {value}")
     return 0
 
 
@@ -109,8 +152,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def add_parser(commands) -> None:
     commands.add_parser("list", help="models, parameters, top-1, file size, cached?").set_defaults(run=cmd_list)
-    info = commands.add_parser("info", help="the published record of a model (JSON)")
+    info = commands.add_parser("info", help="a published model's figures and provenance (--full: its whole record)")
     add_published_models(info, list_models(pretrained=True))
+    info.add_argument("--full", action="store_true", help="print the whole manifest record (JSON; per-epoch history too)")
+    add_json(info, "the summary")
     info.set_defaults(run=cmd_info)
     env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
     add_json(env, "the report")

@@ -1,4 +1,4 @@
-"""zoo card — write a model card (weights/NAME/README.md) and its figures (also ``python -m zoo.card``)."""
+"""zoo card — write a model card (weights/NAME/README.md) and its figures."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,7 @@ from ._args import add_data_dir, add_published_models, output_dir
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("card", help="write a model card and its figures (python -m zoo.card)",
+    parser = commands.add_parser("card", help="write a model card and its figures",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="example:\n  zoo card lenet cifar_quick")
     add_published_models(parser, sorted(published_records()), nargs="+", dest="models")

@@ -1,5 +1,5 @@
 """zoo export — write a published model as one ONNX file or as an OpenVINO folder (float, or int8 through NNCF),
-optionally scored in its runtime (also ``python -m zoo.export``)."""
+optionally scored in its runtime."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +16,7 @@ from ._errors import UsageError
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("export", help="write a model as one ONNX file (python -m zoo.export)",
+    parser = commands.add_parser("export", help="write a model as one ONNX file",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="examples:\n  zoo export lenet\n"
                                         "  zoo export vgg16_cifar10 --output vgg16.onnx --evaluate\n"

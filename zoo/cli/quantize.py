@@ -1,5 +1,4 @@
-"""zoo quantize — the int8 model: build it from the published calibration, score it, or calibrate and publish
-(also ``python -m zoo.int8``)."""
+"""zoo quantize — the int8 model: build it from the published calibration, score it, or calibrate and publish."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +12,7 @@ from ._args import add_data_dir, add_published_models
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("quantize", help="the int8 model: build, evaluate, calibrate (python -m zoo.int8)",
+    parser = commands.add_parser("quantize", help="the int8 model: build, evaluate, calibrate",
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="examples:\n  zoo quantize lenet --evaluate\n  zoo quantize lenet --publish")
     add_published_models(parser, sorted(published_records()))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..errors import InputError, InputTypeError, UnknownModelError
+from ..errors import InputTypeError, UnknownModelError
 
+from ._input import check_num_classes
 from .registry import ARCHITECTURES, Architecture, import_model_modules, register_model
 
 import_model_modules()
@@ -29,14 +30,6 @@ def build_model(name: str, num_classes: int = 10) -> nn.Module:
     check_model_name(name)
     check_num_classes(num_classes)
     return ARCHITECTURES[name].build(num_classes=num_classes)
-
-
-def check_num_classes(num_classes) -> None:
-    """Raise unless ``num_classes`` is an int >= 1 (``True`` and ``'10'`` are not)."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        raise InputTypeError(f"num_classes must be an int, not {type(num_classes).__name__} ({num_classes!r:.60})")
-    if num_classes < 1:
-        raise InputError(f"num_classes must be 1 or more, not {num_classes}")
 
 
 __all__ = ["ARCHITECTURES", "Architecture", "CifarQuick", "LeNet", "VGG16CIFAR10", "build_model", "check_model_name", "check_num_classes", "cifar_quick", "lenet", "register_model", "vgg16_cifar10"]

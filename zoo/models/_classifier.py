@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._input import InputSize, check_cifar_input, is_traced
+from ._input import InputSize, check_cifar_input, check_num_classes, is_traced
 
 
 class ZooClassifier(nn.Module):
@@ -52,8 +52,6 @@ class ZooClassifier(nn.Module):
     def reset_classifier(self, num_classes: int) -> nn.Linear:
         """Replace the classifier by a fresh, randomly initialised linear layer of ``num_classes`` outputs, on the old
         one's device and dtype, and return it; every other parameter keeps its value."""
-        from . import check_num_classes  # (here: the package imports this module)
-
         check_num_classes(num_classes)
         old = self.get_classifier()
         new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None,

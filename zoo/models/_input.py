@@ -50,7 +50,7 @@ CIFAR10_SIZE = InputSize.fixed("it is compiled for CIFAR-10's 32x32 images")
 
 def _preset(model_name: str) -> str:
     """The call that preprocesses images for ``model_name`` (only for messages: not on the forward path)."""
-    from . import ARCHITECTURES  # (here: the registry imports this module)
+    from .registry import ARCHITECTURES
 
     name = f"'{model_name}'" if model_name in ARCHITECTURES else "NAME"
     return f"zoo.get_weights({name}).transforms_preset()"
@@ -99,6 +99,14 @@ def check_cifar_input(x, model_name: str, like: torch.Tensor | None = None, size
         raise InputError(f"{model_name} has {str(like.dtype).removeprefix('torch.')} weights and the images are "
                          f"{str(x.dtype).removeprefix('torch.')}: convert them with x.to({like.dtype}) (or the model "
                          f"with model.to({x.dtype}), or run under torch.autocast)")
+
+
+def check_num_classes(num_classes) -> None:
+    """Raise unless ``num_classes`` is an int >= 1 (``True`` and ``'10'`` are not)."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise InputTypeError(f"num_classes must be an int, not {type(num_classes).__name__} ({num_classes!r:.60})")
+    if num_classes < 1:
+        raise InputError(f"num_classes must be 1 or more, not {num_classes}")
 
 
 def check_module(model, function: str) -> None:

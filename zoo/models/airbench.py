@@ -26,6 +26,7 @@ WHITENING_WIDTH = 2 * 3 * WHITENING_PATCH ** 2  # each whitened direction and it
 WHITENING_EPS = 5e-4  # added to the patch covariance's eigenvalues before dividing by their square roots
 WHITENING_IMAGES = 5000  # the first training images estimate the patch covariance
 LOGIT_SCALE = 1 / 9
+REFERENCE = "K. Jordan, 94% on CIFAR-10 in 3.29 seconds on a single GPU, arXiv 2404.00498, 2024"
 
 
 def _batch_norm(channels: int) -> nn.BatchNorm2d:
@@ -140,7 +141,7 @@ AIRBENCH95_RECIPE = airbench_recipe("airbench95_cifar10", epochs=18, paper_lr=10
 
 @register_model("The 94 % network of Jordan (2024, arXiv 2404.00498): a whitened 2×2 patch conv (24 channels), "
                 "three conv-pool-BN-GELU groups of widths 64/256/256, max-pool, 256→10 (logits × 1/9).",
-                recipe=AIRBENCH94_RECIPE)
+                recipe=AIRBENCH94_RECIPE, reference=REFERENCE)
 def airbench94_cifar10(num_classes: int = 10) -> AirbenchNet:
     """Build an untrained airbench94 network (widths 64/256/256, 1.97 M parameters)."""
     return AirbenchNet((64, 256, 256), num_classes, "airbench94_cifar10")
@@ -148,7 +149,7 @@ def airbench94_cifar10(num_classes: int = 10) -> AirbenchNet:
 
 @register_model("The 95 % network of Jordan (2024, arXiv 2404.00498): a whitened 2×2 patch conv (24 channels), "
                 "three conv-pool-BN-GELU groups of widths 128/384/384, max-pool, 384→10 (logits × 1/9).",
-                recipe=AIRBENCH95_RECIPE)
+                recipe=AIRBENCH95_RECIPE, reference=REFERENCE)
 def airbench95_cifar10(num_classes: int = 10) -> AirbenchNet:
     """Build an untrained airbench95 network (widths 128/384/384, 4.61 M parameters)."""
     return AirbenchNet((128, 384, 384), num_classes, "airbench95_cifar10")

@@ -55,7 +55,9 @@ RECIPE = Recipe(model="cifar_quick", version=1, epochs=60, batch_size=256, lr=0.
 
 @register_model("The tutorials' \"CIFAR-10 quick\" net: conv(5×5, pad 2) 3→32, 32→32, 32→64, each followed by "
                 "2×2 max-pooling, then 1024→64→10 — no activation layers (max-pooling is the only non-linearity).",
-                recipe=RECIPE)
+                recipe=RECIPE, reference="the 'CIFAR-10 quick' model of Caffe's CIFAR-10 example (Y. Jia et al., Caffe: "
+                "convolutional architecture for fast feature embedding, ACM Multimedia 2014), as PyTorch tutorials "
+                "rebuild it")
 def cifar_quick(num_classes: int = 10) -> CifarQuick:
     """Build an untrained :class:`CifarQuick`."""
     return CifarQuick(num_classes=num_classes)

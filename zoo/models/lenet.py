@@ -49,7 +49,10 @@ RECIPE = Recipe(model="lenet", version=1, epochs=60, batch_size=256, lr=0.1, wei
 
 
 @register_model("LeNet as in the PyTorch CIFAR-10 tutorial: conv 3→16 (5×5) + max-pool, conv 16→32 (5×5) + "
-                "max-pool, then 800→120→84→10 with ReLU.", recipe=RECIPE)
+                "max-pool, then 800→120→84→10 with ReLU.", recipe=RECIPE,
+                reference="Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, Gradient-based learning applied to document "
+                          "recognition, Proceedings of the IEEE 86(11), 1998, in the form of the PyTorch tutorial "
+                          "'Training a Classifier'")
 def lenet(num_classes: int = 10) -> LeNet:
     """Build an untrained :class:`LeNet`."""
     return LeNet(num_classes=num_classes)

@@ -24,21 +24,23 @@ class Architecture:
     build: Callable[..., nn.Module]
     description: str
     recipe: Recipe | None = None
+    reference: str = ""  # the paper (or tutorial) the architecture comes from, as its card cites it
 
 
 ARCHITECTURES: dict[str, Architecture] = {}
 
 
-def register_model(description: str, recipe: Recipe | None = None
+def register_model(description: str, recipe: Recipe | None = None, reference: str = ""
                    ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     """Decorator for a builder ``NAME(num_classes: int = 10) -> nn.Module``: registers it as model ``NAME``, trained
-    by ``recipe`` (whose ``model`` must be ``NAME``)."""
+    by ``recipe`` (whose ``model`` must be ``NAME``); ``reference`` is the work its card cites."""
     def register(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if build.__name__ in ARCHITECTURES:
             raise RuntimeError(f"two zoo architectures are named {build.__name__!r}")
         if recipe is not None and recipe.model != build.__name__:
             raise RuntimeError(f"the recipe registered with {build.__name__!r} trains {recipe.model!r}")
-        ARCHITECTURES[build.__name__] = Architecture(build.__name__, build, " ".join(description.split()), recipe)
+        ARCHITECTURES[build.__name__] = Architecture(build.__name__, build, " ".join(description.split()), recipe,
+                                                     " ".join(reference.split()))
         return build
     return register
 

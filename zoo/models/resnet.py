@@ -21,6 +21,8 @@ from ._recipe import Recipe
 from .registry import register_model
 
 STAGE_CHANNELS = (16, 32, 64)
+REFERENCE = ("K. He, X. Zhang, S. Ren and J. Sun, Deep residual learning for image recognition, CVPR 2016 "
+             "(arXiv 1512.03385), section 4.2")
 
 
 class BasicBlock(nn.Module):
@@ -106,7 +108,7 @@ RESNET56_RECIPE = Recipe(model="resnet56_cifar10", version=1, epochs=200, batch_
 
 @register_model("ResNet-20 of He et al. (2016, section 4.2): a 3×3 conv to 16 channels, 3 stages of 3 basic blocks "
                 "(16, 32, 64 channels; option-A identity shortcuts), global average pooling, 64→10.",
-                recipe=RESNET20_RECIPE)
+                recipe=RESNET20_RECIPE, reference=REFERENCE)
 def resnet20_cifar10(num_classes: int = 10) -> ResNetCIFAR:
     """Build an untrained ResNet-20 (n = 3, 0.27 M parameters)."""
     return ResNetCIFAR(3, num_classes, "resnet20_cifar10")
@@ -114,7 +116,7 @@ def resnet20_cifar10(num_classes: int = 10) -> ResNetCIFAR:
 
 @register_model("ResNet-56 of He et al. (2016, section 4.2): a 3×3 conv to 16 channels, 3 stages of 9 basic blocks "
                 "(16, 32, 64 channels; option-A identity shortcuts), global average pooling, 64→10.",
-                recipe=RESNET56_RECIPE)
+                recipe=RESNET56_RECIPE, reference=REFERENCE)
 def resnet56_cifar10(num_classes: int = 10) -> ResNetCIFAR:
     """Build an untrained ResNet-56 (n = 9, 0.85 M parameters)."""
     return ResNetCIFAR(9, num_classes, "resnet56_cifar10")

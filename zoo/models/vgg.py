@@ -55,7 +55,9 @@ RECIPE = Recipe(model="vgg16_cifar10", version=2, epochs=100, batch_size=128, lr
 
 
 @register_model("VGG-16 with batch norm for 32×32 inputs: torchvision's vgg16_bn features and a 512→512→10 head.",
-                recipe=RECIPE)
+                recipe=RECIPE, reference="K. Simonyan and A. Zisserman, Very deep convolutional networks for "
+                "large-scale image recognition, ICLR 2015 (arXiv 1409.1556); batch norm: S. Ioffe and C. Szegedy, "
+                "ICML 2015")
 def vgg16_cifar10(num_classes: int = 10) -> VGG16CIFAR10:
     """Build an untrained :class:`VGG16CIFAR10`."""
     return VGG16CIFAR10(num_classes=num_classes)

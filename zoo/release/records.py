@@ -4,14 +4,19 @@ annotate``, ``zoo release``, ``zoo publish``) writes through here; the library o
 from __future__ import annotations
 
 import dataclasses
+import platform
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
+
 from ..api import get_weights
-from ..artifacts import WEIGHTS_NAME, make_record
-from ..data import Split
+from ..artifacts import HUB_ORG, HUB_REVISION, WEIGHTS_NAME
+from ..data import CATEGORIES, MEAN, STD, Split
 from ..errors import ZooError
 from ..loop import RunResult
+from ..machine import MachineClass
+from ..models import build_model
 from ..manifest import (WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths, published_datasets,
                         published_records, read_datasets, read_manifest, render_manifest)
 from ..metrics import Score
@@ -46,6 +51,41 @@ def require_checkout(what: str) -> None:
     if not in_checkout():
         raise ZooError(f"{what} writes weights/NAME/ and the manifest of a clone of the repository, and this zoo is an "
                        f"installed copy ({Path(__file__).parents[1]}): run it from a clone (pip install -e .)")
+
+
+def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecord:
+    """The manifest record of a finished run (the one record type that loading reads)."""
+    return WeightsRecord(
+        name=recipe.model,
+        repo_id=f"{HUB_ORG}/zoo-{recipe.model.replace('_', '-')}",
+        revision=HUB_REVISION,
+        filename=WEIGHTS_NAME,
+        sha256=result.sha256,
+        file_size=result.weights_path.stat().st_size,
+        num_params=sum(p.numel() for p in build_model(recipe.model).parameters()),
+        metrics={"cifar10_test_top1": result.top1, "cifar10_test_per_class": result.per_class,
+                 "evaluated_on": "all 10,000 CIFAR-10 test images, final epoch, single crop, fp32",
+                 **({"cifar10_test_top1_float32_weights": result.unrounded_top1}
+                    if result.unrounded_top1 is not None else {}),
+                 **({"cifar10_test_top1_multicrop_tta": result.tta_top1} if result.tta_top1 is not None else {})},
+        transforms={"mean": list(MEAN), "std": list(STD), "size": 32},
+        categories=CATEGORIES,
+        recipe={
+            "command": command,
+            "settings": recipe.to_dict(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "threads": recipe.threads,
+            "machine": MachineClass(**result.machine_class).summary(),
+            "machine_class": result.machine_class,
+            "train_data_sha256": result.data_sha256,
+            "wall_time_s": round(result.wall_time_s, 1),
+            "history": result.history,
+            # a run resumed on other machine classes: which trained which epochs (bit-identity is no class's then)
+            **({"trained_on": [{"machine": MachineClass(**part["machine_class"]).summary(), **part}
+                               for part in result.trained_on]} if len(result.trained_on) > 1 else {}),
+        },
+    )
 
 
 def record_run(recipe: Recipe, result: RunResult, command: str, overwrite: bool = False) -> Path:

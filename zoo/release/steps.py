@@ -127,11 +127,11 @@ def _done(step: str, name: str, run: FinishedRun, record) -> str | None:
 
         return f"weights/{name}/README.md is what the record renders" if card_is_current(record) else None
     if step == "readme":
-        from .tables import README, rendered_tables, with_tables
+        from .tables import rendered_documents
 
-        text = README.read_text(encoding="utf-8")
-        return "README.md's tables are what the manifest renders" if with_tables(
-            text, rendered_tables(published_records())) == text else None
+        current = all(path.read_text(encoding="utf-8") == text
+                      for path, text in rendered_documents(published_records()).items())
+        return "the tables of README.md and docs/ are what the manifest renders" if current else None
     from .hub import mirror_holds  # step == "mirror"
 
     return (f"the mirror is pinned to {record.mirror['revision'][:12]}, which holds the files"
@@ -195,11 +195,11 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
         return Outcome(step, "done", f"{write_card(name, options.data_dir)} and its figures")
     if step == "readme":
         from ..manifest import atomic_write_bytes
-        from .tables import README, rendered_tables, with_tables
+        from .tables import rendered_documents
 
-        text = with_tables(README.read_text(encoding="utf-8"), rendered_tables(published_records()))
-        atomic_write_bytes(README, text.encode("utf-8"))
-        return Outcome(step, "done", "README.md's Models and Deployment tables rendered from the manifest")
+        for path, text in rendered_documents(published_records()).items():
+            atomic_write_bytes(path, text.encode("utf-8"))
+        return Outcome(step, "done", "the tables of README.md and docs/ rendered from the manifest")
     from .hub import mirror_pin, pin_mirror  # step == "mirror"
 
     if mirror_pin(record) is None:

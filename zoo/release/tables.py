@@ -1,7 +1,7 @@
-"""The README's model tables, rendered from the manifest (and the speed files in ``benchmarks/``): ``zoo release``
-re-renders them, and a test checks that the README holds what they render today.
+"""The model tables of README.md and docs/, rendered from the manifest (and the speed files in ``benchmarks/``):
+``zoo release`` re-renders them, and a test checks that the documents hold what they render today.
 
-Each table sits in the README between ``<!-- zoo:NAME -->`` and ``<!-- zoo:end -->``; the prose around it is
+Each table sits in its document between ``<!-- zoo:NAME -->`` and ``<!-- zoo:end -->``; the prose around it is
 written by hand."""
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from ..manifest import CALIBRATION_KEY, CHECKOUT_ROOT, CORRUPTIONS_KEY, WeightsR
 from ..models import ARCHITECTURES
 
 README = CHECKOUT_ROOT / "README.md"
+DOCS = CHECKOUT_ROOT / "docs"
+# Which generated tables each document holds.
+DOCUMENTS = {README: ("models",), DOCS / "models.md": ("models-full",), DOCS / "deployment.md": ("deployment",)}
 # The CPU classes of the Models table's speed column, in its order (benchmarks/run.py's files, one per class).
 SPEED_FILES = ("results.json", "results-no-bf16.json", "results-avx2.json")
 TTA_LABELS = {"cifar10_test_top1_flip_tta": "flip TTA", "cifar10_test_top1_multicrop_tta": "multi-crop TTA"}
@@ -46,8 +49,25 @@ def _by_accuracy(records: dict[str, WeightsRecord]) -> list[str]:
     return sorted(records, key=lambda name: (-records[name].top1, name))
 
 
+def models_summary_table(records: dict[str, WeightsRecord], speeds: list[dict[str, float]]) -> str:
+    """The README's Models table: one row per published model, the most accurate first, linked to its card."""
+    lines = ["| model | top-1 (CIFAR-10 test) | parameters | file | CPU images/s¹ | corruptions² | calibrated ECE³ |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name in _by_accuracy(records):
+        record = records[name]
+        top1 = f"**{_percent(record.top1)} %**" + "".join(
+            f" ({label}: {_percent(record.metrics[key])} %)" for key, label in TTA_LABELS.items() if key in record.metrics)
+        speed = f"{speeds[0][name]:,.0f}" if speeds and name in speeds[0] else "—"
+        corruptions = record.extra.get(CORRUPTIONS_KEY)
+        calibration = record.extra.get(CALIBRATION_KEY, {}).get("float")
+        lines.append(f"| [`{name}`](weights/{name}/README.md) | {top1} | {record.num_params:,} | {_file_size(record)} "
+                     f"| {speed} | {_percent(corruptions['float']['mean']) + ' %' if corruptions else '—'} "
+                     f"| {_percent(calibration['after']['ece']) + ' %' if calibration else '—'} |")
+    return "\n".join(lines)
+
+
 def models_table(records: dict[str, WeightsRecord], speeds: list[dict[str, float]]) -> str:
-    """The Models table: one row per published model, the most accurate first."""
+    """docs/models.md's table: one row per published model, the most accurate first, every figure."""
     lines = ["| model | architecture | parameters | file | top-1 (CIFAR-10 test) | seed spread (5 seeds) "
              "| CPU images/s (fast path)¹ | corruptions² (float / int8) | ECE³ → with temperature | reproduce |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -86,14 +106,23 @@ def deployment_table(records: dict[str, WeightsRecord]) -> str:
 
 
 def rendered_tables(records: dict[str, WeightsRecord], benchmarks: Path = CHECKOUT_ROOT / "benchmarks") -> dict[str, str]:
-    return {"models": models_table(records, fast_path_speeds(benchmarks)), "deployment": deployment_table(records)}
+    speeds = fast_path_speeds(benchmarks)
+    return {"models": models_summary_table(records, speeds), "models-full": models_table(records, speeds),
+            "deployment": deployment_table(records)}
+
+
+def rendered_documents(records: dict[str, WeightsRecord]) -> dict[Path, str]:
+    """Each document of :data:`DOCUMENTS` as it should read: its prose as it stands, its tables rendered now."""
+    tables = rendered_tables(records)
+    return {path: with_tables(path.read_text(encoding="utf-8"), {name: tables[name] for name in names})
+            for path, names in DOCUMENTS.items()}
 
 
 def with_tables(text: str, tables: dict[str, str]) -> str:
-    """``text`` (a README) with each ``<!-- zoo:NAME -->`` … ``<!-- zoo:end -->`` block holding ``tables[NAME]``."""
+    """``text`` (a document) with each ``<!-- zoo:NAME -->`` … ``<!-- zoo:end -->`` block holding ``tables[NAME]``."""
     for name, table in tables.items():
-        block = re.compile(rf"(<!-- zoo:{name} -->\n).*?(<!-- zoo:end -->)", re.S)
+        block = re.compile(rf"(<!-- zoo:{re.escape(name)} -->\n).*?(<!-- zoo:end -->)", re.S)
         if not block.search(text):
-            raise ValueError(f"the README has no <!-- zoo:{name} --> … <!-- zoo:end --> block for the {name} table")
+            raise ValueError(f"no <!-- zoo:{name} --> … <!-- zoo:end --> block for the {name} table")
         text = block.sub(lambda match: match[1] + table + "\n" + match[2], text, count=1)
     return text
