@@ -144,3 +144,11 @@ def run_python(code: str, cwd: Path, env: dict[str, str], timeout: float = 300) 
 def run_zoo(args: list[str], cwd: Path, env: dict[str, str], setup: str = "") -> subprocess.CompletedProcess:
     """The ``zoo`` command line in a fresh interpreter; ``setup`` is Python run before it (to hide a package, …)."""
     return run_python(f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))", cwd, env)
+
+
+def installed_copy(folder: Path) -> Path:
+    """The zoo package copied into ``folder`` as a build installs it (no checkout around it; the repository's manifest
+    copied in, as setup.py does): an installed zoo, without building a wheel. Returns ``folder``."""
+    shutil.copytree(REPO / "zoo", folder / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "weights_manifest.json", folder / "zoo" / "weights_manifest.json")
+    return folder

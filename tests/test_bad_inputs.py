@@ -21,7 +21,7 @@ import torch
 import zoo
 from zoo.errors import CheckpointError, DeviceError, ManifestError, UnknownModelError
 
-from conftest import ARCHITECTURE_NAMES, PUBLISHED_NAMES, REPO, missing
+from conftest import ARCHITECTURE_NAMES, PUBLISHED_NAMES, REPO, installed_copy, missing
 
 USAGE, RUNTIME = 2, 1
 
@@ -192,9 +192,9 @@ def test_save_checkpoint_failure_leaves_the_previous_checkpoint_and_no_temporary
 
 @pytest.fixture()
 def package_copy(tmp_path) -> Path:
-    """A copy of the zoo package (no checkout around it) whose manifest a test may damage."""
-    shutil.copytree(REPO / "zoo", tmp_path / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    """A copy of the zoo package (no checkout around it: an installed copy, with the manifest a build puts in it)
+    whose manifest a test may damage."""
+    return installed_copy(tmp_path)
 
 
 @pytest.mark.parametrize("damage, message", [

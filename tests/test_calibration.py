@@ -107,9 +107,9 @@ def test_predict_prints_calibrated_probabilities_unless_asked_not_to(published, 
 def test_a_bad_published_temperature_is_named_where_the_manifest_is_read(temperature, tmp_path):
     """zoo predict divides logits by it: the schema refuses what it cannot divide by, naming the field."""
     from zoo.errors import ManifestError
-    from zoo.manifest import PACKAGE_MANIFEST, read_manifest
+    from zoo.manifest import read_manifest, shipped_manifest
 
-    document = json.loads(PACKAGE_MANIFEST.read_text(encoding="utf-8"))
+    document = json.loads(shipped_manifest().read_text(encoding="utf-8"))
     document["models"]["lenet"]["calibration"]["float"]["temperature"] = temperature
     path = tmp_path / "weights_manifest.json"
     path.write_text(json.dumps(document), encoding="utf-8")

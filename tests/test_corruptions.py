@@ -270,11 +270,11 @@ def test_manifest_keeps_its_datasets_when_a_record_is_written(published, tmp_pat
     import shutil
 
     from zoo.errors import ManifestError
-    from zoo.manifest import PACKAGE_MANIFEST, read_datasets, read_manifest
+    from zoo.manifest import read_datasets, read_manifest, shipped_manifest
     from zoo.release.records import write_record
 
     path = tmp_path / "weights_manifest.json"
-    shutil.copy(PACKAGE_MANIFEST, path)
+    shutil.copy(shipped_manifest(), path)
     before = read_datasets(path)
     assert before, "the published manifest describes the regenerated CIFAR-10-C"
     record = dataclasses.replace(published["lenet"], license="Apache-2.0")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import missing
+from conftest import REPO, missing
 from zoo.errors import DISTRIBUTION
 
 
@@ -43,6 +43,8 @@ def test_distribution_is_named_cifar10_zoo_and_imports_as_zoo(dists):
     assert f"Name: {DISTRIBUTION}" in metadata.splitlines()
     assert {"zoo/__init__.py", "zoo/weights_manifest.json", "zoo/examples/0000_cat.png", "zoo/models/vgg.py"} <= names
     assert not any(n.startswith(("tests/", "weights/", "hubconf")) for n in names), "only the package goes in the wheel"
+    with zipfile.ZipFile(dists["wheel"]) as wheel:  # the build copied the repository's manifest into the package
+        assert wheel.read("zoo/weights_manifest.json") == (REPO / "weights_manifest.json").read_bytes()
 
 
 def test_twine_check_passes(dists):
@@ -54,12 +56,13 @@ def test_twine_check_passes(dists):
 def test_sdist_carries_the_tests_and_their_helpers_the_license_and_the_demo_pictures(dists, repo_archive):
     with tarfile.open(dists["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    needed = {"LICENSE", "README.md", "hubconf.py", "weights_manifest.json", "zoo/weights_manifest.json",
+    needed = {"LICENSE", "README.md", "hubconf.py", "weights_manifest.json", "setup.py",
               "tests/conftest.py", "tests/loopback_hub.py", "tests/tutorial_models.py", "zoo/examples/0000_cat.png"}
     assert needed <= names, sorted(needed - names)
     assert {n for n in names if n.startswith("tests/test_")} == {
         p.relative_to(repo_archive).as_posix() for p in (repo_archive / "tests").glob("test_*.py")}
     assert not any(n.startswith("weights/") for n in names)  # weights come from the Hub, not in the sdist
+    assert "zoo/weights_manifest.json" not in names  # one manifest: the wheel's copy is made from the root's
 
 
 LOAD = """

@@ -25,9 +25,9 @@ import torch
 import zoo
 from zoo import cli
 from zoo.errors import ZooError
-from zoo.manifest import PACKAGE_MANIFEST, read_manifest
+from zoo.manifest import read_manifest, shipped_manifest
 
-from conftest import REPO, missing
+from conftest import REPO, installed_copy, missing
 
 USAGE, FAILED = 2, 1
 PROBE = collections.Counter()  # cases per class, printed by the last test
@@ -339,7 +339,7 @@ MANIFEST = [  # (damage, the field named, what the message says of it)
 @pytest.mark.parametrize("damage, field, fragment", MANIFEST, ids=[f"{f} {w}" for _, f, w in MANIFEST])
 def test_a_damaged_manifest_names_the_field(damage, field, fragment, tmp_path):
     PROBE["manifest fields"] += 1
-    document = json.loads(PACKAGE_MANIFEST.read_text(encoding="utf-8"))
+    document = json.loads(shipped_manifest().read_text(encoding="utf-8"))
     damage(document["models"]["cifar_quick"])
     path = tmp_path / "weights_manifest.json"
     path.write_text(json.dumps(document), encoding="utf-8")
@@ -372,7 +372,7 @@ def test_the_schema_judges_a_repo_id_as_huggingface_hub_does(repo_id):
 
 
 def test_the_published_manifest_passes_its_own_schema():
-    assert set(read_manifest(PACKAGE_MANIFEST)) == set(zoo.list_models(pretrained=True))
+    assert set(read_manifest(shipped_manifest())) == set(zoo.list_models(pretrained=True))
 
 
 # ---- class 6: the Python API ---------------------------------------------------------------------------------
@@ -567,7 +567,7 @@ def test_a_malformed_hub_endpoint_in_an_installed_copy_is_one_line(tmp_path):
     """An installed copy (no checkout weights) with HF_ENDPOINT=notaurl: the HTTP client's own error (httpx2's, not an
     OSError) was a traceback."""
     PROBE["environment"] += 1
-    shutil.copytree(REPO / "zoo", tmp_path / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    installed_copy(tmp_path)
     run = subprocess.run([sys.executable, "-m", "zoo", "predict", str(REPO / "zoo" / "examples" / "0000_cat.png"),
                           "--model", "lenet"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
                          env={**os.environ, "HF_ENDPOINT": "notaurl", "ZOO_MIRROR_ENDPOINT": "notaurl",

@@ -1,8 +1,9 @@
 """Published-checkpoint records: one typed record per model, parsed from / written to the manifest.
 
-The manifest lives at the repository root (``weights_manifest.json``) and, identical, inside the
-package (``zoo/weights_manifest.json``) so that an installed ``zoo`` finds it. :func:`zoo.release.records.write_record`
-is the only writer and keeps both copies equal; the library reads records and never writes them.
+The manifest is the repository's ``weights_manifest.json``, the one committed copy. Building the package (sdist to
+wheel, ``setup.py``) copies it into the package as ``zoo/weights_manifest.json``, which an installed ``zoo`` reads;
+a clone (an editable install, Torch Hub's archive) reads the repository's. :func:`zoo.release.records.write_record`
+is the only writer; the library reads records and never writes them.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .errors import ManifestError
 from .manifest_schema import SchemaError, check_record
 
 MANIFEST_NAME = "weights_manifest.json"
-PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)
+PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)  # an installed package's copy, made when it was built
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
 FORMAT_VERSION = 1
 CORRUPTIONS_KEY = "cifar10_c"  # a record's CIFAR-10-C-style figures (zoo.beyond_clean)
@@ -101,14 +102,15 @@ class WeightsRecord:
         return entry
 
 
-def read_manifest(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, WeightsRecord]:
-    """Parse a manifest file into records keyed by model name; :class:`ManifestError` if it is damaged."""
-    return _read_document(path)[0]
+def read_manifest(path: str | os.PathLike | None = None) -> dict[str, WeightsRecord]:
+    """Parse a manifest file (default: :func:`shipped_manifest`) into records keyed by model name;
+    :class:`ManifestError` if it is damaged."""
+    return _read_document(path or shipped_manifest())[0]
 
 
-def read_datasets(path: str | os.PathLike = PACKAGE_MANIFEST) -> dict[str, dict[str, Any]]:
+def read_datasets(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any]]:
     """The manifest's ``datasets``: data that zoo generates and scores on (the regenerated CIFAR-10-C), by key."""
-    return _read_document(path)[1]
+    return _read_document(path or shipped_manifest())[1]
 
 
 def _read_document(path: str | os.PathLike) -> tuple[dict[str, WeightsRecord], dict[str, dict[str, Any]]]:
@@ -141,16 +143,21 @@ def _read_document(path: str | os.PathLike) -> tuple[dict[str, WeightsRecord], d
     return records, datasets
 
 
+def shipped_manifest(root: Path = CHECKOUT_ROOT) -> Path:
+    """The manifest this zoo reads: the repository's in a clone, else the copy the package was built with."""
+    return root / MANIFEST_NAME if in_checkout(root) else PACKAGE_MANIFEST
+
+
 @lru_cache(maxsize=None)
 def published_records() -> dict[str, WeightsRecord]:
-    """The records shipped with this package (parsed once)."""
-    return read_manifest(PACKAGE_MANIFEST)
+    """The records this zoo publishes (:func:`shipped_manifest`, parsed once)."""
+    return read_manifest(shipped_manifest())
 
 
 @lru_cache(maxsize=None)
 def published_datasets() -> dict[str, dict[str, Any]]:
-    """The ``datasets`` shipped with this package's manifest (parsed once)."""
-    return read_datasets(PACKAGE_MANIFEST)
+    """The ``datasets`` of :func:`shipped_manifest` (parsed once)."""
+    return read_datasets(shipped_manifest())
 
 
 def in_checkout(root: Path = CHECKOUT_ROOT) -> bool:
@@ -159,11 +166,9 @@ def in_checkout(root: Path = CHECKOUT_ROOT) -> bool:
 
 
 def manifest_paths(root: Path = CHECKOUT_ROOT) -> list[Path]:
-    """The copies :func:`zoo.release.records.write_record` keeps equal: the checkout's root manifest (if a checkout) and the package's."""
-    paths = [PACKAGE_MANIFEST]
-    if in_checkout(root):
-        paths.insert(0, root / MANIFEST_NAME)
-    return paths
+    """What :func:`zoo.release.records.write_record` writes: the clone's manifest (an installed copy's is the build's,
+    and is never written)."""
+    return [root / MANIFEST_NAME]
 
 
 def render_manifest(records: dict[str, WeightsRecord], datasets: dict[str, dict[str, Any]] | None = None) -> str:

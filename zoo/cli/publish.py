@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             record = pin_mirror(name)
             print(f"{name}: mirror {record.mirror['repo']}@{record.mirror['revision']}")
-        print("\nthe manifest now pins these mirror commits: commit weights_manifest.json and zoo/weights_manifest.json")
+        print("\nthe manifest now pins these mirror commits: commit weights_manifest.json")
         return 0
     uploads = [plan(name, args.repo_id_prefix) for name in names]
     if args.dry_run:
@@ -54,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
         record = publish(upload)
         print(f"{record.name}: {record.repo_id}@{record.revision} (sha256 {record.sha256[:16]}… verified on the Hub)")
     print("\nthe manifest now pins these commits (and, where HEAD holds the files, the GitHub mirror at HEAD): commit "
-          "weights_manifest.json, zoo/weights_manifest.json and the cards")
+          "weights_manifest.json and the cards")
     return 0

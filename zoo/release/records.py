@@ -26,7 +26,7 @@ from ..weights import CHECKOUT_WEIGHTS, sha256_file
 
 def write_record(record: WeightsRecord | None = None, paths: list[Path] | None = None, *,
                  dataset: tuple[str, dict[str, Any]] | None = None) -> None:
-    """Add or replace ``record`` (and/or one ``(key, entry)`` of ``datasets``) in every manifest copy, atomically
+    """Add or replace ``record`` (and/or one ``(key, entry)`` of ``datasets``) in the clone's manifest, atomically
     (temp file + rename)."""
     from filelock import FileLock
 

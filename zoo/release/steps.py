@@ -4,7 +4,7 @@ Each step knows from the files whether it is done — the record names the run's
 the card and the README are what the record renders — so running the release again after a failure, a kill or a
 commit does only what is left. A new record (new weights) starts without figures, so every later step runs again
 for it. The last step pins the GitHub mirror, which serves what is committed: it waits until ``weights/NAME/`` and
-the manifests are committed, and a second ``zoo release`` pins it.
+the manifest is committed, and a second ``zoo release`` pins it.
 """
 from __future__ import annotations
 
@@ -203,11 +203,11 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
     from .hub import mirror_pin, pin_mirror  # step == "mirror"
 
     if mirror_pin(record) is None:
-        return Outcome(step, "waiting", f"commit weights/{name}/, README.md and the manifests, then run this release "
-                                        "again: it pins the GitHub mirror to that commit (commit the manifests after)")
+        return Outcome(step, "waiting", f"commit weights/{name}/, README.md, docs/ and the manifest, then run this release "
+                                        "again: it pins the GitHub mirror to that commit (commit the manifest after)")
     pinned = pin_mirror(name)
     return Outcome(step, "done", f"mirror pinned to {pinned.mirror['repo']}@{pinned.mirror['revision'][:12]}: commit "
-                                 "the manifests")
+                                 "the manifest")
 
 
 def _export(step: str, name: str, options: ReleaseOptions) -> str:
