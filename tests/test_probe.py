@@ -8,7 +8,6 @@ case); the environment cases that need a process of their own (closed stdout, a 
 """
 from __future__ import annotations
 
-import collections
 import json
 import os
 import shutil
@@ -30,7 +29,6 @@ from zoo.manifest import read_manifest, shipped_manifest
 from conftest import REPO, installed_copy, missing
 
 USAGE, FAILED = 2, 1
-PROBE = collections.Counter()  # cases per class, printed by the last test
 
 
 # ---- the world the cases run in: bad paths, bad files, bad data sets, prepared once ------------------------------
@@ -169,7 +167,6 @@ VALUES = [
 @pytest.mark.parametrize("argv, fragment", VALUES, ids=[" ".join(a) for a, _ in VALUES])
 def test_values(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a usage error leaves the folder it ran in empty (no runs/, no NAME.onnx)
-    PROBE["values on the command line"] += 1
     assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
     assert list(tmp_path.iterdir()) == []
 
@@ -206,7 +203,6 @@ PATHS = [
 def test_paths(argv, fragment, world, capsys):
     if "{ro}" in " ".join(argv):
         need_mounts(world)
-    PROBE["paths given to the command line"] += 1
     before = sorted(world["root"].rglob("*"))
     argv = [a.format(**world) for a in argv]
     assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
@@ -240,7 +236,6 @@ FILES = [
 
 @pytest.mark.parametrize("argv, fragment", FILES, ids=[" ".join(a) for a, _ in FILES])
 def test_files_and_data(argv, fragment, world, capsys):
-    PROBE["files and data sets"] += 1
     argv = [a.format(**world) for a in argv]
     status, _, err = run_here(argv, capsys)
     assert_one_clean_line(status, err, FAILED, fragment)
@@ -249,7 +244,6 @@ def test_files_and_data(argv, fragment, world, capsys):
 
 def test_a_test_set_that_is_not_cifar10s_is_said_to_be_so(world, capsys):
     """Scoring the zeros still runs (a user's own data in CIFAR's format), but the figure is labelled."""
-    PROBE["files and data sets"] += 1
     status, out, err = run_here(["evaluate", "lenet", "--data-dir", str(world["root"] / "data_zeros"), "--json"],
                                 capsys)
     assert status == 0 and err.startswith("warning: these 10,000 images are not CIFAR-10's test set"), err
@@ -265,7 +259,6 @@ IMAGES = [("bomb.png", "too many pixels"), ("text.png", "not an image Pillow can
 
 @pytest.mark.parametrize("name, fragment", IMAGES)
 def test_a_bad_picture_is_one_line_and_the_good_ones_are_still_answered(name, fragment, world, capsys):
-    PROBE["pictures"] += 1
     good = str(world["root"] / "good.png")
     status, out, err = run_here(["predict", str(world["root"] / name), good, "--model", "lenet", "--json"], capsys)
     assert_one_clean_line(status, err, FAILED, fragment)
@@ -277,7 +270,6 @@ def test_high_bit_depth_pictures_are_scaled_not_clipped(name, world, capsys):
     """A mid-grey 16-bit or float picture reads as the mid-grey 8-bit one (clipping made it white)."""
     from zoo.predict import open_rgb
 
-    PROBE["pictures"] += 1
     assert np.abs(np.asarray(open_rgb(world["root"] / name), np.int16) -
                   np.asarray(open_rgb(world["root"] / "grey8.png"), np.int16)).max() <= 1
 
@@ -338,7 +330,6 @@ MANIFEST = [  # (damage, the field named, what the message says of it)
 
 @pytest.mark.parametrize("damage, field, fragment", MANIFEST, ids=[f"{f} {w}" for _, f, w in MANIFEST])
 def test_a_damaged_manifest_names_the_field(damage, field, fragment, tmp_path):
-    PROBE["manifest fields"] += 1
     document = json.loads(shipped_manifest().read_text(encoding="utf-8"))
     damage(document["models"]["cifar_quick"])
     path = tmp_path / "weights_manifest.json"
@@ -429,7 +420,6 @@ API = [
 
 @pytest.mark.parametrize("case, call, kind, fragment", API, ids=[c[0] for c in API])
 def test_api(case, call, kind, fragment):
-    PROBE["Python API"] += 1
     if "calibration" in case or "quantize" in case:
         need_extra("torchao")
     with pytest.raises(ZooError) as raised:
@@ -466,7 +456,6 @@ def need_mounts(world) -> None:
 def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsys):
     need_mounts(world)
     need_extra("onnxscript")
-    PROBE["environment"] += 1
     status, _, err = run_here(["export", "lenet", "--output", str(world["full"] / "lenet.onnx")], capsys)
     assert_one_clean_line(status, err, FAILED, "No space left on device (ENOSPC); the disk is full")
     assert list(world["full"].iterdir()) == []
@@ -476,7 +465,6 @@ def test_a_full_tmpdir_before_compiled_int8_is_one_line(world, capsys, monkeypat
     """g++ writes its temporary files in $TMPDIR: full, it failed deep in inductor ("internal error (InductorError)")."""
     need_mounts(world)
     need_extra("torchao")
-    PROBE["environment"] += 1
     monkeypatch.setenv("TMPDIR", str(world["full"]))
     status, _, err = run_here(["quantize", "lenet", "--evaluate"], capsys)
     assert_one_clean_line(status, err, FAILED, f"TMPDIR={world['full']}, which cannot take them")
@@ -487,7 +475,6 @@ def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(wor
     """torch's dynamo exporter writes opset 18 when asked for 7 (it logs that and a traceback): zoo checks the file's
     own opset and refuses it, instead of writing 18 labelled 7."""
     need_extra("onnxscript")
-    PROBE["files and data sets"] += 1
     status, _, err = run_here(["export", "lenet", "--opset", "7", "--output", str(world["root"] / "x7.onnx")], capsys)
     assert_one_clean_line(status, err, FAILED, "wrote opset 18, not the opset 7 asked for")
     assert not (world["root"] / "x7.onnx").exists() and leftovers(world["root"]) == []
@@ -496,7 +483,6 @@ def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(wor
 def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys):
     need_mounts(world)
     need_extra("matplotlib")
-    PROBE["environment"] += 1
     status, _, err = run_here(["card", "lenet", "--data-dir", str(world["data"]), "--output-dir",
                                str(world["full"] / "card")], capsys)
     assert_one_clean_line(status, err, FAILED, "No space left on device")
@@ -507,7 +493,6 @@ def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys)
 
 def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
     need_mounts(world)
-    PROBE["environment"] += 1
     run = world["full"] / "run"
     status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
                                "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(run)], capsys)
@@ -517,7 +502,6 @@ def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(wor
 
 
 def test_a_second_run_into_a_held_output_dir_is_refused(world, capsys, tmp_path):
-    PROBE["environment"] += 1
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time, filelock; lock = filelock.FileLock(sys.argv[1]); "
                                "lock.acquire(); print('held', flush=True); time.sleep(120)",
                                str(tmp_path / ".zoo-train.lock")], stdout=subprocess.PIPE, text=True)
@@ -534,7 +518,6 @@ def test_a_second_run_into_a_held_output_dir_is_refused(world, capsys, tmp_path)
 
 def test_no_network_for_download_is_one_line(world, capsys, tmp_path, monkeypatch):
     """The internet is the edge of the world: a proxy on a closed local port stands for it being unreachable."""
-    PROBE["environment"] += 1
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.delenv("no_proxy", raising=False)
@@ -549,7 +532,6 @@ def test_a_cpu_allocation_that_fails_is_out_of_memory_not_a_bug(capsys):
     """torch raises a plain RuntimeError when the CPU allocator fails; the table still knows it."""
     from zoo.cli._errors import run_cli
 
-    PROBE["environment"] += 1
 
     def allocate() -> int:
         torch.empty(2**62, dtype=torch.uint8)  # 4 EiB: no machine has it
@@ -566,7 +548,6 @@ def _zoo_process(args: list[str], **options) -> subprocess.CompletedProcess:
 def test_a_malformed_hub_endpoint_in_an_installed_copy_is_one_line(tmp_path):
     """An installed copy (no checkout weights) with HF_ENDPOINT=notaurl: the HTTP client's own error (httpx2's, not an
     OSError) was a traceback."""
-    PROBE["environment"] += 1
     installed_copy(tmp_path)
     run = subprocess.run([sys.executable, "-m", "zoo", "predict", str(REPO / "zoo" / "examples" / "0000_cat.png"),
                           "--model", "lenet"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -578,7 +559,6 @@ def test_a_malformed_hub_endpoint_in_an_installed_copy_is_one_line(tmp_path):
 
 def test_a_closed_pipe_ends_quietly():
     """`zoo demo | head -1`: the reader leaves; zoo stops without a traceback (status 141, like a SIGPIPE death)."""
-    PROBE["environment"] += 1
     demo = subprocess.Popen([sys.executable, "-m", "zoo", "demo", "--images", "50"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     demo.stdout.readline()
@@ -588,14 +568,12 @@ def test_a_closed_pipe_ends_quietly():
 
 
 def test_stdout_on_a_full_device_is_one_line():
-    PROBE["environment"] += 1
     with open("/dev/full", "w") as full:
         run = _zoo_process(["list"], stdout=full, stderr=subprocess.PIPE)
     assert_one_clean_line(run.returncode, run.stderr, FAILED, "No space left on device")
 
 
 def test_a_stdout_closed_under_zoo_is_one_line():
-    PROBE["environment"] += 1
     run = subprocess.run([sys.executable, "-c", "import os, sys; os.close(1); from zoo.cli import main; "
                           "sys.exit(main(['list']))"], capture_output=False, stderr=subprocess.PIPE, text=True,
                          cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -649,10 +627,3 @@ def test_any_tensor_into_any_way_of_running_a_model(runner, name, dtype, shape):
         assert not (dtype == torch.float32 and len(shape) == 4 and shape[1:] == [3, 32, 32] and shape[0] > 0)
     else:
         assert dtype == torch.float32 and shape[1:] == [3, 32, 32] and out.shape == (shape[0], 10)
-
-
-def test_the_probe_is_at_least_a_hundred_cases():
-    """Runs last in this file: prints the cases that ran per class (pytest -s shows it, for the note); the tables
-    themselves must hold at least a hundred."""
-    print("\nbad-input probe, cases that ran, per class:", dict(PROBE), "total", sum(PROBE.values()))
-    assert len(VALUES) + len(PATHS) + len(FILES) + len(IMAGES) + len(MANIFEST) + len(API) >= 100

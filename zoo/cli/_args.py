@@ -132,6 +132,16 @@ def data_dir(text: str) -> Path:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def picture_folder(text: str) -> Path:
+    """argparse type: a folder of pictures, one sub-folder per class (what it holds is checked by the reader)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path: give the folder holding one sub-folder of pictures per class")
+    try:
+        return expanded(text)
+    except PathError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 # ---- options shared by several commands ------------------------------------------------------------------------
 
 

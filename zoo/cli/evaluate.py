@@ -18,7 +18,7 @@ from ..data import CATEGORIES, check_cifar10_test, load_cifar10
 from ..errors import ZooError
 from ..metrics import score
 from ..models import ARCHITECTURES
-from ._args import add_checkpoint, add_data_dir, add_json, corruption_names, data_dir, positive_int, severity
+from ._args import add_checkpoint, add_data_dir, add_json, corruption_names, picture_folder, positive_int, severity
 from ._errors import UsageError
 
 
@@ -38,7 +38,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--tta", action="store_true",
                         help="also report multi-crop test-time augmentation (flip and 1-pixel translations, as "
                              "Jordan 2024 counts it)")
-    parser.add_argument("--folder", type=data_dir, metavar="DIR",
+    parser.add_argument("--folder", type=picture_folder, metavar="DIR",
                         help="score on your own pictures instead (one sub-folder per class, named as the checkpoint's "
                              "classes: a `zoo finetune` checkpoint's, or CIFAR-10's)")
     parser.add_argument("--size", type=positive_int, metavar="PIXELS",

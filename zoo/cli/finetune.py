@@ -15,7 +15,7 @@ import argparse
 import os
 import shlex
 
-from ._args import data_dir, fraction, output_dir, positive_float, positive_int, seed, threads
+from ._args import fraction, output_dir, picture_folder, positive_float, positive_int, seed, threads
 
 
 def add_parser(commands) -> None:
@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
                                  epilog="example:\n  zoo finetune resnet20_cifar10 --data pictures/ --output-dir "
                                         "runs/my-classes --epochs 10")
     parser.add_argument("model", metavar="NAME", choices=sorted(published_records()))
-    parser.add_argument("--data", type=data_dir, required=True, metavar="DIR",
+    parser.add_argument("--data", type=picture_folder, required=True, metavar="DIR",
                         help="one sub-folder of pictures per class")
     parser.add_argument("--output-dir", type=output_dir, required=True, metavar="DIR",
                         help="where model.safetensors, finetune.json and the checkpoint go")
