@@ -122,24 +122,22 @@ output_file = _path_type(writable_file)
 input_file = _path_type(readable_file)
 
 
-def data_dir(text: str) -> Path:
-    """argparse type: a CIFAR-10 root (what it holds is checked by the reader, which says what it found)."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty path: give the folder holding cifar-10-batches-bin/")
-    try:
-        return expanded(text)
-    except PathError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def _folder(what: str, name: str):
+    """An argparse type: a folder path, ``~`` and variables expanded (what it holds is checked by its reader)."""
+    def parse(text: str) -> Path:
+        if not text:
+            raise argparse.ArgumentTypeError(f"an empty path: give {what}")
+        try:
+            return expanded(text)
+        except PathError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse.__name__ = name
+    return parse
 
 
-def picture_folder(text: str) -> Path:
-    """argparse type: a folder of pictures, one sub-folder per class (what it holds is checked by the reader)."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty path: give the folder holding one sub-folder of pictures per class")
-    try:
-        return expanded(text)
-    except PathError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+data_dir = _folder("the folder holding cifar-10-batches-bin/", "data_dir")  # a CIFAR-10 root
+picture_folder = _folder("the folder holding one sub-folder of pictures per class", "picture_folder")
 
 
 # ---- options shared by several commands ------------------------------------------------------------------------
