@@ -30,7 +30,10 @@ def _write_pictures(test_split, folder: Path, per_class: int) -> None:
 
 def test_readme_finetune_commands_run_as_written(test_split, tmp_path):
     _write_pictures(test_split, tmp_path / "pictures", per_class=250)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # the `zoo` command of this environment, running this clone's zoo (where CI has installed a copy without weights/
+    # beside it, the clone's finds them there; HF_HUB_OFFLINE: nothing leaves the machine)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
     outputs = []
     for line in readme_block("finetune").strip().splitlines():
         done = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
@@ -51,7 +54,7 @@ def test_readme_finetune_commands_run_as_written(test_split, tmp_path):
 
 
 def test_readme_feature_example_runs_as_written(tmp_path):
-    done = run_python(readme_block("features"), tmp_path, {"HF_HUB_OFFLINE": "1"})
+    done = run_python(readme_block("features"), tmp_path, {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Linear(in_features=64, out_features=5, bias=True)"
