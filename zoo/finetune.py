@@ -25,7 +25,7 @@ from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state
 from .data import Split
 from .distributed import Ranks
 from .errors import CheckpointError, InputError
-from .machine import machine_class
+from .machine import MachineClass, machine_class
 from .manifest import atomic_write_bytes
 from .metrics import predict_classes
 from .models._recipe import Recipe
@@ -196,9 +196,11 @@ def finetune(name: str, data: str | Path, output_dir: Path, settings: FinetuneSe
             if state.get("finetune") != identity:
                 raise CheckpointError(f"{checkpoint_path} is a fine-tune of other pictures, another model or other "
                                       "settings: use another --output-dir, or drop --resume to start afresh there")
-            if state["machine_class"] != here:
-                raise CheckpointError(f"{checkpoint_path} was written on another machine class: resume it there, or "
-                                      "start afresh with another --output-dir")
+            differences = MachineClass(**here).differences(state["machine_class"])
+            if differences:  # compared as the training loop compares classes: the kernel-deciding fields
+                raise CheckpointError(f"{checkpoint_path} was written on another machine class "
+                                      f"({'; '.join(differences)}): resume it there, or start afresh with another "
+                                      "--output-dir")
             restore_training_state(state, model, optimizer, scheduler, None, generator, device)
             start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
             log(f"resumed from {checkpoint_path} at epoch {start_epoch}/{settings.epochs}")
@@ -251,6 +253,12 @@ class _LoopOptions:
     """What :func:`zoo.loop.train_one_epoch` reads of the loop's options."""
 
     accum_steps: int = 1
+
+
+def checkpoint_categories(path: str | Path | None, published: tuple[str, ...]) -> tuple[str, ...]:
+    """The classes a model loaded from ``path`` predicts: a ``zoo finetune`` file's own, else (no file, a CIFAR-10
+    checkpoint, a tutorial ``.pth``) ``published``."""
+    return (finetuned_categories(path) if path is not None else None) or published
 
 
 def finetuned_categories(path: str | Path) -> tuple[str, ...] | None:

@@ -142,10 +142,10 @@ def _top1(args: argparse.Namespace, test, identity) -> dict:
 
 
 def _score_folder(args: argparse.Namespace) -> int:
-    from ..finetune import finetuned_categories, read_image_folder
+    from ..finetune import checkpoint_categories, read_image_folder
     from ..metrics import predict_classes
 
-    categories = (finetuned_categories(args.checkpoint) if args.checkpoint is not None else None) or CATEGORIES
+    categories = checkpoint_categories(args.checkpoint, CATEGORIES)
     folder = read_image_folder(args.folder)
     unknown = [name for name in folder.classes if name not in categories]
     if unknown:

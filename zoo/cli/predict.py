@@ -34,11 +34,10 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..finetune import finetuned_categories
+    from ..finetune import checkpoint_categories
 
     record = get_weights(args.model)
-    # a `zoo finetune` file names its own classes; any other checkpoint classifies CIFAR-10's
-    categories = (finetuned_categories(args.checkpoint) if args.checkpoint is not None else None) or record.categories
+    categories = checkpoint_categories(args.checkpoint, record.categories)
     model = get_model(args.model, pretrained=args.checkpoint is None, weights=args.checkpoint,
                       num_classes=len(categories))
     loaded, files, failures = [], [], 0
