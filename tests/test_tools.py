@@ -146,7 +146,11 @@ def test_the_64px_figure_is_what_zoo_evaluate_measures(name, data_dir):
     entry = zoo.get_weights(name).extra["input_size"]
     done = run_zoo(entry["command"].split()[1:] + ["--json", "--data-dir", str(data_dir)], REPO, {})
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["top1"] == entry["cifar10_test_top1_64px"]
+    measured = json.loads(done.stdout)["top1"]
+    if zoo.machine_class().differences(entry["machine_class"]):  # other kernels: a few pictures may turn
+        assert abs(measured - entry["cifar10_test_top1_64px"]) <= 0.002
+        pytest.skip(f"recorded on another machine class: {measured} here, {entry['cifar10_test_top1_64px']} there")
+    assert measured == entry["cifar10_test_top1_64px"]
 
 
 def test_transforms_preset_takes_pil_images_and_tensors_alike():

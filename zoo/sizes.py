@@ -6,6 +6,7 @@ from typing import Any
 
 from .api import get_model
 from .data import Split, require_cifar10_test
+from .machine import machine_class
 from .metrics import score
 
 RECORD_KEY = "input_size"
@@ -25,4 +26,5 @@ def input_size_entry(name: str, test: Split) -> dict[str, Any]:
         entry["resized"] = (f"all 10,000 test images, normalised, then resized to {OTHER_SIZE}x{OTHER_SIZE} (bilinear, "
                             "torch.nn.functional.interpolate), fp32")
         entry["command"] = f"zoo evaluate {name} --size {OTHER_SIZE}"
+        entry["machine_class"] = machine_class().to_dict()  # fp32 kernels: another class may differ by an image
     return entry
