@@ -1,10 +1,10 @@
 """Time `import hubconf` and a `pretrained=True` load, cold (download from a loopback Hub) and warm.
 
-    python benchmarks/hub_load.py [--model lenet] [--repeat 5]
+    python -m benchmarks.hub_load [--model lenet] [--repeat 5]
 
 The repo is exported with `git archive HEAD`, what Torch Hub downloads. That archive carries weights/, so a Torch
 Hub load reads them from it (``archive_s``); the cold and warm figures are the loads without it, as a pip user's:
-the published weights downloaded from the loopback Hub of tests/loopback_hub.py, then from its cache.
+the published weights downloaded from the loopback Hub of tests/support/loopback_hub.py, then from its cache.
 Each measurement runs in a fresh interpreter; medians of --repeat runs are printed as JSON.
 """
 from __future__ import annotations
@@ -20,12 +20,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO))
-
-from loopback_hub import LoopbackHub  # noqa: E402
-from zoo.manifest import published_records  # noqa: E402
+from tests.support import REPO
+from tests.support.loopback_hub import LoopbackHub
+from zoo.manifest import published_records
 
 PROBE = """
 import json, time

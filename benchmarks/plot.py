@@ -1,6 +1,6 @@
 """Plot inference throughput per model (reference vs zoo vs fast path) from benchmarks/run.py's JSON.
 
-    python benchmarks/plot.py benchmarks/results.json benchmarks/throughput.png      # needs matplotlib
+    python -m benchmarks.plot benchmarks/results.json benchmarks/throughput.png      # needs matplotlib
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def main(results_path: str, png_path: str) -> None:

@@ -1,6 +1,6 @@
 """All of zoo's speed figures, side by side, in one run on this machine.
 
-    python benchmarks/run.py [--quick] [--inference-only] [--out results.json] [--models lenet cifar_quick vgg16_cifar10]
+    python -m benchmarks.run [--quick] [--inference-only] [--out results.json] [--models lenet cifar_quick vgg16_cifar10]
 
 Per model, inference at batch 256 (images/s) and batch 1 (ms) for
   reference — the tutorial class (lenet, cifar_quick) or a plain torchvision VGG-16-BN with the same head,
@@ -36,22 +36,16 @@ from typing import Callable
 
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE.parent))
 
-import hub_load  # noqa: E402
-import peers  # noqa: E402
-import train_pipeline  # noqa: E402
-from tutorial_models import TutorialLeNet, TutorialQuick  # noqa: E402
+from benchmarks import hub_load, peers, train_pipeline
+from tests.support.tutorial_models import TutorialLeNet, TutorialQuick
 
-import zoo  # noqa: E402
-from zoo.data import load_cifar10  # noqa: E402
-from zoo.int8 import calibration_images  # noqa: E402
-from zoo.metrics import score_runtime  # noqa: E402
-from zoo.manifest import published_records  # noqa: E402
-from zoo.models import build_model  # noqa: E402
+import zoo
+from zoo.data import load_cifar10
+from zoo.int8 import calibration_images
+from zoo.metrics import score_runtime
+from zoo.manifest import published_records
+from zoo.models import build_model
 
 
 def timed(fns: dict[str, Callable], x: torch.Tensor, repeat: int, warmup: int = 3, settle: int = 2,

@@ -1,6 +1,6 @@
 """Training throughput: zoo's pipeline against the tutorial's, same model, same machine.
 
-    python benchmarks/train_pipeline.py [--model lenet] [--images 20000]
+    python -m benchmarks.train_pipeline [--model lenet] [--images 20000]
 
 tutorial: a Dataset over the uint8 images returning PIL.Image.fromarray(...) per item, as torchvision's
 CIFAR10.__getitem__ does, + ToTensor + Normalize + DataLoader(batch 64, shuffle), NCHW.
@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.data import MEAN, STD, load_cifar10  # noqa: E402
-from zoo.models import build_model  # noqa: E402
-from zoo.recipes import Recipe, get_recipe  # noqa: E402
-from zoo.machine import training_precision  # noqa: E402
-from zoo.data import normalize  # noqa: E402
-from zoo.loop import autocast, epoch_batches  # noqa: E402
+from zoo.data import MEAN, STD, load_cifar10
+from zoo.models import build_model
+from zoo.recipes import Recipe, get_recipe
+from zoo.machine import training_precision
+from zoo.data import normalize
+from zoo.loop import autocast, epoch_batches
 
 
 class TutorialCIFAR10(torch.utils.data.Dataset):

@@ -1,7 +1,7 @@
 """Training throughput per model, beside this CPU's measured matmul peak: how much of the machine a training step
 uses, zoo's step against the tutorial's.
 
-    python benchmarks/train_throughput.py [--models NAME…] [--rounds 5] [--out FILE.json]
+    python -m benchmarks.train_throughput [--models NAME…] [--rounds 5] [--out FILE.json]
 
 Per model, one training step (forward, backward, SGD with momentum) on a fixed batch of the recipe's size, as
   tutorial — the PyTorch tutorial's loop: fp32, NCHW;
@@ -11,24 +11,22 @@ the two taking turns (each turn ~2 s of steps, after two untimed steps), so that
 both. The training FLOP per image (forward + backward) comes from torch's FlopCounterMode; GFLOP/s = images/s ×
 FLOP per image; the peak is the median of a 2048×2048 matmul in the training precision (MKL's: oneDNN's
 convolutions can beat it). The step alone: the data path (augmentation, the loader) is not in it — see
-benchmarks/train_step.py for that split. Uses 2 threads, as the published runs do; nothing else may run.
+benchmarks/investigations/train_step.py for that split. Uses 2 threads, as the published runs do; nothing else may run.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.machine import machine_class, training_precision  # noqa: E402
-from zoo.models import ARCHITECTURES, build_model  # noqa: E402
-from zoo.recipes import RECIPES  # noqa: E402
+from zoo.machine import machine_class, training_precision
+from zoo.models import ARCHITECTURES, build_model
+from zoo.recipes import RECIPES
 
 PEAK_SIZE = 2048
 TURN_S = 2.0

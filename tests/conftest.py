@@ -4,29 +4,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from loopback_github import LoopbackGitHub
-from loopback_hub import LoopbackHub
-from zoo.api import list_models
+from tests.support import GITHUB_REPO, REPO, RUN_SLOW, missing
+from tests.support.loopback_github import LoopbackGitHub
+from tests.support.loopback_hub import LoopbackHub
 from zoo.manifest import published_records
-from zoo.weights import MIRROR_REPO
-
-REPO = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
-GITHUB_REPO = MIRROR_REPO  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
-
-
-# Tests run over the registry, so a new model is tested without a test edit: every registered architecture, and every
-# one with published weights in weights_manifest.json.
-ARCHITECTURE_NAMES = list_models()
-PUBLISHED_NAMES = list_models(pretrained=True)
-
-RUN_SLOW = IN_CI or os.environ.get("ZOO_RUN_SLOW") == "1"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -40,20 +26,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.skip(reason="slow tier (minutes): runs in CI, or set ZOO_RUN_SLOW=1"))
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
-
-
-def same_class(entry: dict) -> list[str]:
-    """How this machine's class differs from the one a manifest entry was measured on (empty: the same class)."""
-    from zoo.machine import machine_class
-
-    return machine_class().differences(entry["machine_class"])
-
-
-def missing(reason: str):
-    """Skip on a developer machine, fail in CI (where everything must be there)."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: missing test inputs are a failure)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -122,33 +94,45 @@ def published():
 
 @pytest.fixture()
 def hub(published):
-    """A loopback Hub serving every published checkpoint, from the checkout's weights/, at its recorded revision."""
+    """A loopback Hub serving every published file (weights, int8 calibration, history), from the checkout's
+    weights/, at its record's revision."""
     server = LoopbackHub()
     for record in published.values():
-        source = REPO / "weights" / record.name / record.filename
-        if not source.is_file():
-            missing(f"{source} is not in this checkout")
-        server.seed(record.repo_id, {record.filename: source.read_bytes()}, revision=record.revision)
+        files = {}
+        for file in record.published_files():
+            source = REPO / "weights" / record.name / file.filename
+            if not source.is_file():
+                missing(f"{source} is not in this checkout")
+            files[file.filename] = source.read_bytes()
+        server.seed(record.repo_id, files, revision=record.revision)
     yield server
     server.close()
 
 
-def run_python(code: str, cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter (huggingface_hub reads HF_* at import) and return the result."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_WEIGHTS"))}
-    full_env.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+@pytest.fixture()
+def cli(capsys, monkeypatch):
+    """The ``zoo`` command line in this interpreter, as a ``CompletedProcess`` (no interpreter start: a second or two
+    saved a command): ``cli(*args, cwd=None, env=None)``. Torch's global settings that a command may change (threads,
+    deterministic algorithms) are put back afterwards; environment and working folder through ``monkeypatch``.
+    For what an interpreter reads once at import (HF_* settings) or a hidden package, use ``tests.support.zoo_command``."""
+    import torch
 
+    from zoo.cli import main
 
-def run_zoo(args: list[str], cwd: Path, env: dict[str, str], setup: str = "") -> subprocess.CompletedProcess:
-    """The ``zoo`` command line in a fresh interpreter; ``setup`` is Python run before it (to hide a package, …)."""
-    return run_python(f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))", cwd, env)
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
 
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()  # (what the test printed before is not the command's)
+        try:
+            status = main(list(args))
+        finally:
+            torch.set_num_threads(threads)
+            torch.use_deterministic_algorithms(deterministic)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["zoo", *args], status, out, err)
 
-def installed_copy(folder: Path) -> Path:
-    """The zoo package copied into ``folder`` as a build installs it (no checkout around it; the repository's manifest
-    copied in, as setup.py does): an installed zoo, without building a wheel. Returns ``folder``."""
-    shutil.copytree(REPO / "zoo", folder / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "weights_manifest.json", folder / "zoo" / "weights_manifest.json")
-    return folder
+    return run

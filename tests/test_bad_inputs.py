@@ -21,9 +21,8 @@ import torch
 import zoo
 from zoo.errors import CheckpointError, DeviceError, ManifestError, UnknownModelError
 
-from conftest import ARCHITECTURE_NAMES, PUBLISHED_NAMES, REPO, installed_copy, missing
-
-USAGE, RUNTIME = 2, 1
+from tests.support import (ARCHITECTURE_NAMES, PUBLISHED_NAMES, REPO, RUNTIME, USAGE, assert_clean_error, installed_copy,
+                           missing, zoo_command)
 
 
 def files_of_the_run(folder: Path) -> list[str]:
@@ -31,21 +30,6 @@ def files_of_the_run(folder: Path) -> list[str]:
     from zoo.rundir import LOCK_NAME
 
     return sorted(p.name for p in folder.iterdir() if p.name != LOCK_NAME)
-
-
-def run_zoo(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    # PYTHONPATH: this checkout's zoo, also when the command runs from another folder
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd or REPO, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
-
-
-def assert_clean_error(run: subprocess.CompletedProcess, status: int, *fragments: str) -> None:
-    assert run.returncode == status, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
-    assert "Traceback" not in run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr  # one line: what was wrong and what to do
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -100,19 +84,19 @@ if not torch.cuda.is_available():
 
 
 @pytest.mark.parametrize("argv, message", USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
-def test_usage_errors_are_one_line_and_exit_2(argv, message, tmp_path):
-    run = run_zoo(*argv, cwd=tmp_path)  # from an empty folder: a usage error must leave it empty (no runs/ …)
+def test_usage_errors_are_one_line_and_exit_2(argv, message, tmp_path, cli):
+    run = cli(*argv, cwd=tmp_path)  # from an empty folder: a usage error must leave it empty (no runs/ …)
     assert_clean_error(run, USAGE, message, f"zoo {argv[0]}")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_training_flags_are_checked_before_any_data_is_read(tmp_path):
-    run = run_zoo("train", "lenet", "--batch-size", "0", "--data-dir", str(tmp_path / "nowhere"))
+def test_training_flags_are_checked_before_any_data_is_read(tmp_path, cli):
+    run = cli("train", "lenet", "--batch-size", "0", "--data-dir", str(tmp_path / "nowhere"))
     assert_clean_error(run, USAGE, "--batch-size")  # not the missing data: nothing ran
 
 
 @pytest.mark.parametrize("content", ["junk", "foreign"])
-def test_resume_from_a_corrupt_or_foreign_checkpoint_is_refused_and_left_alone(content, tmp_path, data_dir):
+def test_resume_from_a_corrupt_or_foreign_checkpoint_is_refused_and_left_alone(content, tmp_path, data_dir, cli):
     checkpoint = tmp_path / "checkpoint.pt"
     if content == "junk":
         checkpoint.write_bytes(b"\x80\x04not a checkpoint")
@@ -121,22 +105,22 @@ def test_resume_from_a_corrupt_or_foreign_checkpoint_is_refused_and_left_alone(c
         torch.save({"weights": torch.zeros(3)}, checkpoint)
         expected = "is not a zoo training checkpoint (it lacks"
     original = checkpoint.read_bytes()
-    run = run_zoo("train", "lenet", "--resume", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
+    run = cli("train", "lenet", "--resume", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
     assert_clean_error(run, RUNTIME, expected, "Delete it to start afresh")
     assert checkpoint.read_bytes() == original and files_of_the_run(tmp_path) == ["checkpoint.pt"]
 
 
 @pytest.mark.parametrize("command", [["predict", "README.md", "--model", "lenet"], ["evaluate", "lenet"]])
-def test_a_bad_checkpoint_file_is_a_clear_error_in_the_cli(command, junk_files, data_dir):
-    run = run_zoo(*command, "--checkpoint", str(junk_files["text"]), "--data-dir", str(data_dir)) \
-        if command[0] == "evaluate" else run_zoo(*command, "--checkpoint", str(junk_files["text"]))
+def test_a_bad_checkpoint_file_is_a_clear_error_in_the_cli(command, junk_files, data_dir, cli):
+    run = cli(*command, "--checkpoint", str(junk_files["text"]), "--data-dir", str(data_dir)) \
+        if command[0] == "evaluate" else cli(*command, "--checkpoint", str(junk_files["text"]))
     assert_clean_error(run, RUNTIME, str(junk_files["text"]), "neither a safetensors file nor a torch.save()")
-    missing = run_zoo(*command, "--checkpoint", str(junk_files["text"].with_name("absent.pth")))
+    missing = cli(*command, "--checkpoint", str(junk_files["text"].with_name("absent.pth")))
     assert_clean_error(missing, USAGE, "absent.pth: no such file")  # said while parsing, before any model loads
 
 
-def test_evaluate_reports_missing_data_before_loading_any_model(tmp_path, junk_files):
-    run = run_zoo("evaluate", "lenet", "--checkpoint", str(junk_files["text"]), "--data-dir", str(tmp_path))
+def test_evaluate_reports_missing_data_before_loading_any_model(tmp_path, junk_files, cli):
+    run = cli("evaluate", "lenet", "--checkpoint", str(junk_files["text"]), "--data-dir", str(tmp_path))
     assert_clean_error(run, RUNTIME, f"no CIFAR-10 found in {tmp_path}")  # the data, not the junk checkpoint
 
 
@@ -199,8 +183,8 @@ def package_copy(tmp_path) -> Path:
 
 @pytest.mark.parametrize("damage, message", [
     (lambda text: text[: len(text) // 2], "is not valid JSON"),
-    (lambda text: '{"format_version": 1}', 'has no "models" mapping'),
-    (lambda text: text.replace('"format_version": 1', '"format_version": 99', 1), "has format_version 99"),
+    (lambda text: '{"format_version": 2}', 'has no "models" mapping'),
+    (lambda text: text.replace('"format_version": 2', '"format_version": 99', 1), "has format_version 99"),
     # (the first "sha256" of the document is its first record's: the models are written in name order)
     (lambda text: text.replace('"sha256"', '"sha-256"', 1),
      f"bad field, models.{min(PUBLISHED_NAMES)}.sha256: missing"),
@@ -251,8 +235,8 @@ def test_card_without_matplotlib_says_so_before_scoring(tmp_path):
     assert not (tmp_path / "no-data").exists()  # nothing scored (no data was needed), nothing written
 
 
-def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir, matplotlib):
-    run = run_zoo("card", "lenet", "cifar_quick", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
+def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir, matplotlib, cli):
+    run = cli("card", "lenet", "cifar_quick", "--output-dir", str(tmp_path), "--data-dir", str(data_dir))
     assert run.returncode == 0, run.stderr
     for name in ("lenet", "cifar_quick"):
         card = (tmp_path / name / "README.md").read_text(encoding="utf-8")
@@ -260,18 +244,18 @@ def test_card_for_several_models_gives_each_its_own_folder(tmp_path, data_dir, m
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar_quick", "lenet"]
 
 
-def test_a_corrupt_local_copy_of_the_weights_is_a_clear_error_in_predict(tmp_path, published):
+def test_a_corrupt_local_copy_of_the_weights_is_a_clear_error_in_predict(tmp_path, published, cli):
     record = published["lenet"]
     copy = tmp_path / "lenet" / record.filename
     copy.parent.mkdir()
     copy.write_bytes((REPO / "weights" / "lenet" / record.filename).read_bytes()[:1000])  # truncated
-    run = run_zoo("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path)})
+    run = cli("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path)})
     assert_clean_error(run, RUNTIME, f"sha256 mismatch for {copy}", "Put the published file there instead")
     assert "Delete" not in run.stderr  # the user's folder: zoo does not advise deleting what it did not download
     assert copy.stat().st_size == 1000  # left as found: never silently replaced
 
 
-def test_checksum_advice_never_points_at_a_file_outside_zoos_caches(tmp_path, published):
+def test_checksum_advice_never_points_at_a_file_outside_zoos_caches(tmp_path, published, cli):
     """A weights 'file' that is a link to a file of the user's (their own run, /etc/passwd): the advice names neither
     the link's target nor deleting it."""
     record = published["lenet"]
@@ -280,7 +264,7 @@ def test_checksum_advice_never_points_at_a_file_outside_zoos_caches(tmp_path, pu
     link = tmp_path / "weights" / "lenet" / record.filename
     link.parent.mkdir(parents=True)
     link.symlink_to(own)
-    run = run_zoo("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path / "weights")})
+    run = cli("predict", "photo.jpg", "--model", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path / "weights")})
     assert_clean_error(run, RUNTIME, f"sha256 mismatch for {link}")
     assert "Delete" not in run.stderr and str(own) not in run.stderr
     assert own.read_bytes() == b"the user's own bytes"
@@ -299,10 +283,10 @@ def published_folder_cases(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("case", ["weights/lenet", "a copy"])
-def test_a_run_refuses_an_output_dir_of_published_files(case, tmp_path, data_dir):
+def test_a_run_refuses_an_output_dir_of_published_files(case, tmp_path, data_dir, cli):
     folder = published_folder_cases(tmp_path)[case]
     before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
+    run = cli("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
                   "--data-dir", str(data_dir), "--output-dir", str(folder))
     assert_clean_error(run, RUNTIME, f"--output-dir {folder}", "choose another folder")
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
@@ -323,7 +307,7 @@ with hold_output_dir(Path(sys.argv[1])) as held:
 """
 
 
-def test_the_next_run_removes_only_what_a_killed_run_of_zoo_left(tmp_path, data_dir):
+def test_the_next_run_removes_only_what_a_killed_run_of_zoo_left(tmp_path, data_dir, cli):
     """A zoo process killed mid-write leaves its temporary; the next run removes that one, named in the folder's
     ledger, and not the user's own files that look the same (``.notes.tmp``)."""
     output = tmp_path / "run"
@@ -332,7 +316,7 @@ def test_the_next_run_removes_only_what_a_killed_run_of_zoo_left(tmp_path, data_
     [stale] = [p for p in output.iterdir() if p.name.startswith(".checkpoint.pt.") and p.name.endswith(".tmp")]
     users = output / ".notes.tmp"
     users.write_text("mine")
-    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
+    run = cli("train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100", "--no-progress",
                   "--data-dir", str(data_dir), "--output-dir", str(output))
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"removed 1 temporary file(s) that a killed zoo run left in {output} ({stale.name})" in run.stdout
@@ -357,31 +341,31 @@ def python_batch(folder: Path, data: np.ndarray, labels) -> Path:
     (lambda u8: u8.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), "'data' is uint8 (10000, 32, 32, 3)"),
     (lambda u8: u8.tolist()[:3], "'data' is list"),
 ])
-def test_a_python_batch_in_another_layout_is_refused_not_coerced(data, says, tmp_path, test_split):
+def test_a_python_batch_in_another_layout_is_refused_not_coerced(data, says, tmp_path, test_split, cli):
     pixels = test_split.images.numpy().reshape(len(test_split), -1)
     root = python_batch(tmp_path / "data", data(pixels), test_split.labels.tolist())
-    run = run_zoo("evaluate", "lenet", "--data-dir", str(root))
+    run = cli("evaluate", "lenet", "--data-dir", str(root))
     assert_clean_error(run, RUNTIME, says, "uint8 pixels (N, 3072)")
 
 
-def test_float_labels_in_a_python_batch_are_refused(tmp_path, test_split):
+def test_float_labels_in_a_python_batch_are_refused(tmp_path, test_split, cli):
     pixels = test_split.images.numpy().reshape(len(test_split), -1)
     root = python_batch(tmp_path / "data", pixels, [float(v) + 0.5 for v in test_split.labels.tolist()])
-    run = run_zoo("evaluate", "lenet", "--data-dir", str(root))
+    run = cli("evaluate", "lenet", "--data-dir", str(root))
     assert_clean_error(run, RUNTIME, "'labels' is float64", "whole numbers 0-9")
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
 @pytest.mark.parametrize("command", [["predict", str(REPO / "zoo" / "examples" / "0000_cat.png"), "--model", "lenet"],
                                      ["evaluate", "lenet", "--data-dir", "DATA"]])
-def test_a_checkpoint_with_nan_weights_is_refused(suffix, command, tmp_path, data_dir):
+def test_a_checkpoint_with_nan_weights_is_refused(suffix, command, tmp_path, data_dir, cli):
     from safetensors.torch import save_file
 
     state = zoo.lenet(pretrained=True).state_dict()
     state["fc3.bias"][3] = float("nan")
     path = tmp_path / f"diverged{suffix}"
     save_file(state, str(path)) if suffix == ".safetensors" else torch.save(state, path)
-    run = run_zoo(*[str(data_dir) if arg == "DATA" else arg for arg in command], "--checkpoint", str(path))
+    run = cli(*[str(data_dir) if arg == "DATA" else arg for arg in command], "--checkpoint", str(path))
     assert_clean_error(run, RUNTIME, f"{path}: fc3.bias holds 1 NaN or infinite value(s) of 10")
 
 
@@ -410,18 +394,18 @@ TORCHRUN_LEFTOVERS = [
 @pytest.mark.parametrize("variables, says", TORCHRUN_LEFTOVERS, ids=[" ".join(f"{k}={v}" for k, v in c.items())
                                                                      for c, _ in TORCHRUN_LEFTOVERS])
 def test_torchruns_variables_left_in_a_shell_are_named(variables, says, tmp_path, data_dir):
-    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
+    run = zoo_command("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
                   "--output-dir", str(tmp_path / "run"), env=variables)
     assert_clean_error(run, RUNTIME, says, "unset WORLD_SIZE")
 
 
 def test_a_rank_waiting_for_others_that_never_come_gives_up_and_says_so(tmp_path, data_dir):
     port = free_port()
-    run = run_zoo("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
+    run = zoo_command("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(data_dir),
                   "--output-dir", str(tmp_path / "run"), env={"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "127.0.0.1",
                                                               "MASTER_PORT": str(port), "ZOO_RENDEZVOUS_TIMEOUT": "3"})
     assert_clean_error(run, RUNTIME, f"rank 0 of 2 could not join the others at 127.0.0.1:{port} within 3 s")
-    assert "waiting up to 3 s" in run.stdout  # (torch's own wait, 30 minutes, would end in run_zoo's 300 s timeout)
+    assert "waiting up to 3 s" in run.stdout  # (torch's own wait, 30 minutes, would end in the test's 300 s timeout)
 
 
 NO_HOME = """
@@ -454,7 +438,7 @@ def test_no_home_folder_is_one_line_that_names_the_variable(pip_copy, tmp_path):
 def test_a_terminal_that_cannot_show_a_character_gets_an_escape_not_a_traceback(tmp_path):
     picture = tmp_path / "chat_noir_\u00e9t\u00e9.png"
     shutil.copy(REPO / "zoo" / "examples" / "0000_cat.png", picture)
-    run = run_zoo("predict", str(picture), "--model", "lenet", env={"PYTHONIOENCODING": "ascii"})
+    run = zoo_command("predict", str(picture), "--model", "lenet", env={"PYTHONIOENCODING": "ascii"})
     assert run.returncode == 0, run.stderr[-3000:]
     assert "chat_noir_\\xe9t\\xe9.png" in run.stdout and "cat" in run.stdout
 
@@ -492,9 +476,9 @@ def test_an_installed_copy_never_writes_into_itself(package_copy, tmp_path, matp
     assert after == before
 
 
-def test_a_diverging_run_stops_with_one_line_and_exports_nothing(tmp_path, data_dir):
+def test_a_diverging_run_stops_with_one_line_and_exports_nothing(tmp_path, data_dir, cli):
     output = tmp_path / "run"
-    run = run_zoo("train", "lenet", "--epochs", "2", "--train-subset", "512", "--test-subset", "100", "--lr", "1e30",
+    run = cli("train", "lenet", "--epochs", "2", "--train-subset", "512", "--test-subset", "100", "--lr", "1e30",
                   "--no-progress", "--data-dir", str(data_dir), "--output-dir", str(output))
     assert_clean_error(run, RUNTIME, "the training loss is ", "after epoch 1", "diverged", "lower --lr")
     assert files_of_the_run(output) == []  # no weights, no NaN history.json, no checkpoint of a NaN model

@@ -1,26 +1,25 @@
-"""benchmarks/ run and write the documented JSON; its figures agree with each other (speed itself is not asserted:
-each check below is a relation between reported figures that a wrong measurement or a wrong report would break)."""
+"""The benchmark harness runs and writes the documented JSON; its figures agree with each other (speed itself is not
+asserted: each check below is a relation between reported figures that a wrong measurement or a wrong report would
+break). docs/ holds the tables rendered from its files: tests/test_release.py checks that (``zoo docs``).
+benchmarks/investigations/ is frozen and not tested."""
 from __future__ import annotations
 
-import pytest
-
 import json
-import os
 import subprocess
 import sys
 
-import zoo
-from conftest import REPO
+import pytest
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from peers import PEERS  # noqa: E402
+import zoo
+from benchmarks.peers import PEERS
+from tests.support import REPO
 
 
 @pytest.mark.slow
 def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, published):
     out = tmp_path / "results.json"
-    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--models", "lenet",
-                          "--data-dir", str(data_dir), "--out", str(out)], capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--models", "lenet", "--data-dir",
+                          str(data_dir), "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     lenet = results["models"]["lenet"]
@@ -60,71 +59,3 @@ def test_quick_benchmark_writes_the_documented_json(tmp_path, data_dir, publishe
     assert "vgg16_train_peak_fraction" in results
     assert "fast/ref" in run.stdout
     assert results["machine_class"] == zoo.machine_class().to_dict()
-
-
-@pytest.mark.slow
-def test_fast_options_times_every_option_at_both_batch_sizes(tmp_path):
-    out = tmp_path / "fast.json"
-    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fast_options.py"), "--models", "lenet",
-                          "--repeat", "3", "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(out.read_text())
-    assert results["machine_class"] == zoo.machine_class().to_dict()
-    for batch in ("batch256", "batch1"):
-        row = results["models"]["lenet"][batch]
-        assert row["plain"] == 1.0 and row["plain_ms"] > 0
-        assert {"bf16, channels_last", "fp32, channels_last", "fp32, NCHW", "fp32, NCHW, no compile"} < set(row)
-        # the auto row is the fast path as prepare_for_cpu_inference builds it on this machine
-        auto = zoo.prepare_for_cpu_inference(zoo.get_model("lenet", pretrained=True))
-        assert f"auto ({auto.extra_repr()})" in row
-        assert f"lenet {batch} (plain" in run.stdout
-
-
-@pytest.mark.slow
-def test_train_step_profile_names_the_operators(data_dir):
-    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "train_step.py"), "--profile",
-                          "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "aten::convolution_backward" in run.stderr and "vgg16_cifar10: model step" in run.stderr
-    assert set(json.loads(run.stdout)) >= {"lenet", "vgg16_cifar10"}
-
-
-README_FILES = ("results*.json", "batch1_profile*.json", "int8_profile*.json")
-
-
-@pytest.mark.parametrize("results_file", sorted(p.name for pattern in README_FILES
-                                                for p in (REPO / "benchmarks").glob(pattern)))
-def test_readme_speed_tables_are_the_benchmark_files(results_file):
-    """Each benchmark file's tables, rendered by benchmarks/readme_tables.py, stand in docs/ verbatim: a re-run
-    that is not rendered, or a figure edited by hand, fails here."""
-    from readme_tables import tables
-
-    docs = "\n".join(path.read_text(encoding="utf-8") for path in sorted((REPO / "docs").glob("*.md")))
-    for table in tables(REPO / "benchmarks" / results_file):
-        assert table in docs, f"docs/ lacks this table of {results_file} (python benchmarks/readme_tables.py):\n{table}"
-
-
-def test_readme_models_table_speeds_are_the_benchmark_files():
-    """The Models table's fast-path column holds each class's figure from the files run.py wrote (it once kept an older
-    run's figures after the files had moved on)."""
-    from readme_tables import models_table_speeds
-
-    section = (REPO / "docs" / "models.md").read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip(" `"): line for line in section.splitlines() if line.startswith("| `")}
-    for name, cell in models_table_speeds(REPO / "benchmarks").items():
-        assert f"| {cell} |" in rows[name], f"docs/models.md's table row of {name} lacks | {cell} |"
-
-
-def test_int8_ceiling_runs_with_the_instructions_of_this_class(tmp_path):
-    """benchmarks/int8_profile.py's ceiling builds and runs here: VNNI's instruction where the class has it, AVX2's
-    sequence where not (before, a CPU without VNNI got no ceiling at all)."""
-    import shutil
-
-    from int8_profile import PEAK_INSTRUCTIONS, int8_peak
-
-    if not shutil.which(os.environ.get("CXX", "g++")):
-        pytest.skip("no C++ compiler to build benchmarks/int8_peak.cpp")
-    here = zoo.machine_class()
-    peak = int8_peak(tmp_path, here.vnni)
-    assert callable(peak), f"{PEAK_INSTRUCTIONS[here.vnni][0]}: {peak}"
-    assert peak() > 1.0  # G multiply-adds/s on two threads: any working build of either kernel does far more

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from conftest import PUBLISHED_NAMES, REPO, run_zoo
+from tests.support import PUBLISHED_NAMES
 
 
 def test_ece_of_known_cases():
@@ -67,8 +67,9 @@ def test_published_calibration_figures_are_measured_again(name, published, test_
     from zoo import beyond_clean
     from zoo.machine import machine_class
     from zoo.manifest import CALIBRATION_KEY
+    from zoo.record_files import with_details
 
-    entry = published[name].extra[CALIBRATION_KEY]
+    entry = with_details(published[name]).extra[CALIBRATION_KEY]  # (the reliability bins: weights/NAME/evaluation.json)
     measured = beyond_clean.calibration_figures(beyond_clean.float_runtime(name), test_split)
     if machine_class().differences(entry["machine_class"]):
         assert abs(measured["temperature"] - entry["float"]["temperature"]) < 0.01
@@ -81,7 +82,7 @@ def test_published_calibration_figures_are_measured_again(name, published, test_
     assert entry["float"]["after"]["ece"] < entry["float"]["before"]["ece"]
 
 
-def test_predict_prints_calibrated_probabilities_unless_asked_not_to(published, tmp_path):
+def test_predict_prints_calibrated_probabilities_unless_asked_not_to(published, tmp_path, cli):
     from PIL import Image
 
     from zoo import get_model, get_weights
@@ -94,7 +95,7 @@ def test_predict_prints_calibrated_probabilities_unless_asked_not_to(published, 
     env = {"ZOO_DATA_DIR": str(tmp_path)}
     shown = {}
     for flag in ([], ["--uncalibrated"]):
-        run = run_zoo(["predict", str(picture), "--model", "lenet", "--topk", "1", "--json", *flag], REPO, env)
+        run = cli("predict", str(picture), "--model", "lenet", "--topk", "1", "--json", *flag, env=env)
         assert run.returncode == 0, run.stderr
         shown[bool(flag)] = json.loads(run.stdout)[0]["top"][0]["prob"]
     assert shown[True] == pytest.approx(float(logits.softmax(1).max()), abs=1e-6)

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from zoo.card import BENCHMARKS, CONFUSION_PNG, CURVES_PNG, render_card, write_card
-from zoo.card_beyond import RELIABILITY_PNG, has_figures
+from zoo.release.card import BENCHMARKS, CONFUSION_PNG, CURVES_PNG, render_card, write_card
+from zoo.release.card_beyond import RELIABILITY_PNG, has_figures
 from zoo.weights import CHECKOUT_WEIGHTS
 
-from conftest import PUBLISHED_NAMES, REPO
+from tests.support import PUBLISHED_NAMES, REPO, smallest
 
 
 @pytest.mark.slow
@@ -59,7 +59,7 @@ def test_card_command_writes_card_and_figures(published, data_dir, tmp_path):
     pytest.importorskip("matplotlib", reason="pip install 'cifar10-zoo[plots]'")
     from PIL import Image
 
-    name = sorted(published)[0]
+    name = smallest(published)
     card = write_card(name, str(data_dir), tmp_path)
     assert card.read_text(encoding="utf-8") == (CHECKOUT_WEIGHTS / name / "README.md").read_text(encoding="utf-8")
     for figure in (CONFUSION_PNG, CURVES_PNG) + ((RELIABILITY_PNG,) if has_figures(published[name]) else ()):

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from zoo.check import compare_fingerprints, plan_check, seed_spread, within_spread
+from zoo.record_files import history_entry, published_history
 from zoo.machine import machine_class
 
 
@@ -72,8 +73,9 @@ def test_a_run_trained_on_two_classes_gets_the_accuracy_check_even_on_either_of_
 
 def test_check_epochs_is_limited_to_the_fingerprinted_epochs(published):
     history = [{k: v for k, v in h.items() if k != "weights_sha256" or h["epoch"] <= 2}
-               for h in published["lenet"].recipe["history"]]
-    record, here = record_made_here(published["lenet"], history=history)
+               for h in published_history(published["lenet"])]
+    record, here = record_made_here(published["lenet"])
+    record = replace(record, extra={**record.extra, "history": history_entry(history)})
     precision = record.recipe["settings"]["precision"]
     assert plan_check(record, here, precision, 2).epochs == 2
     with pytest.raises(ValueError, match="fingerprints for epochs 1–2 only"):
@@ -81,12 +83,15 @@ def test_check_epochs_is_limited_to_the_fingerprinted_epochs(published):
 
 
 def test_fingerprints_are_compared_epoch_by_epoch(published):
-    record = published["lenet"]
-    first, second = record.recipe["history"][:2]
-    same = compare_fingerprints(record, [first, second])
-    assert len(same) == 2 and all(" equal " in line for line in same)
-    changed = compare_fingerprints(record, [first, {**second, "weights_sha256": "0" * 64}])
-    assert " equal " in changed[0] and "DIFFERENT" in changed[1] and second["weights_sha256"] in changed[1]
+    log = published_history(published["lenet"])
+    first, second = log[:2]
+    same = compare_fingerprints(log, [first, second])
+    assert [epoch.epoch for epoch in same] == [1, 2] and all(epoch.equal for epoch in same)
+    assert same[0].describe() == f"epoch 1: equal weights sha256 {first['weights_sha256']}"
+    changed = compare_fingerprints(log, [first, {**second, "weights_sha256": "0" * 64}])
+    assert changed[0].equal and not changed[1].equal
+    assert changed[1].describe() == f"epoch 2: DIFFERENT weights sha256 {'0' * 64} (published {second['weights_sha256']})"
+    assert compare_fingerprints(log, [{**first, "epoch": len(log) + 1}]) == [], "an epoch the log lacks is not compared"
 
 
 def test_a_gpu_record_is_checked_on_its_gpu_whatever_the_cpu_beside_it(published):

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,9 +9,7 @@ import torch
 import zoo
 from zoo.metrics import predict_classes
 
-
-def zoo_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+from tests.support import smallest, zoo_command
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +32,10 @@ def image_files(tmp_path_factory, test_split):
     return folder
 
 
-def test_predict_json_for_every_kind_of_image_and_errors_for_bad_files(image_files, published, test_split):
-    name = sorted(published)[0]
+def test_predict_json_for_every_kind_of_image_and_errors_for_bad_files(image_files, published, test_split, cli):
+    name = smallest(published)
     names = ["exact.png", "big.jpg", "gray.png", "rgba.png", "palette.png", "notes.txt", "missing.png"]
-    run = zoo_cli("predict", *(str(image_files / n) for n in names), "--model", name, "--topk", "3", "--json")
+    run = cli("predict", *(str(image_files / n) for n in names), "--model", name, "--topk", "3", "--json")
     assert run.returncode == 1, "a failed file makes the exit code non-zero"
     assert f"error: {image_files / 'notes.txt'}: not an image Pillow can read" in run.stderr
     assert f"error: {image_files / 'missing.png'}: no such file" in run.stderr
@@ -57,27 +52,27 @@ def test_predict_json_for_every_kind_of_image_and_errors_for_bad_files(image_fil
     assert results[0]["top"][0]["label"] == expected
 
 
-def test_predict_text_output(image_files, published):
-    name = sorted(published)[0]
-    run = zoo_cli("predict", str(image_files / "exact.png"), "--model", name, "--topk", "2")
+def test_predict_text_output(image_files, published, cli):
+    name = smallest(published)
+    run = cli("predict", str(image_files / "exact.png"), "--model", name, "--topk", "2")
     assert run.returncode == 0, run.stderr
     line = run.stdout.strip()
     assert line.startswith(f"{image_files / 'exact.png'}: ") and line.count("%") == 2
 
 
-def test_list_and_info(published, tmp_path):
-    listing = zoo_cli("list")
+def test_list_and_info(published, tmp_path, cli):
+    listing = cli("list")
     assert listing.returncode == 0, listing.stderr
     for name, record in published.items():
         assert f"{record.top1:.2%}" in next(row for row in listing.stdout.splitlines() if row.startswith(name))
-    name = sorted(published)[0]
-    info = json.loads(zoo_cli("info", name, "--full").stdout)
+    name = smallest(published)
+    info = json.loads(cli("info", name, "--full").stdout)
     assert info["sha256"] == published[name].sha256 and info["name"] == name
-    short = zoo_cli("info", name)
+    short = cli("info", name)
     assert short.returncode == 0 and len(short.stdout.splitlines()) < 30  # a screen, not the 1,857 lines of --full
     assert f"{published[name].top1:.2%}" in short.stdout and published[name].sha256 in short.stdout
-    assert json.loads(zoo_cli("info", name, "--json").stdout)["name"] == name
-    unknown = zoo_cli("info", "resnet50")
+    assert json.loads(cli("info", name, "--json").stdout)["name"] == name
+    unknown = cli("info", "resnet50")
     assert unknown.returncode == 2 and "invalid choice: 'resnet50'" in unknown.stderr
 
 
@@ -98,7 +93,7 @@ def test_every_command_can_print_its_help():
 
 
 def test_weights_argument_loads_a_tutorial_state_dict(tmp_path, published):
-    name = sorted(published)[0]
+    name = smallest(published)
     model = zoo.get_model(name, pretrained=True)
     torch.save(model.state_dict(), tmp_path / "tutorial.pth")
     loaded = zoo.get_model(name, weights=tmp_path / "tutorial.pth")
@@ -122,8 +117,7 @@ def test_shipped_pictures_are_the_first_test_image_of_each_class(test_split):
 def test_demo_classifies_the_shipped_pictures_offline_without_the_data_set(tmp_path, published):
     from zoo.data import shipped_examples
 
-    run = subprocess.run([sys.executable, "-m", "zoo", "demo", "--data-dir", str(tmp_path)], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    run = zoo_command("demo", "--data-dir", str(tmp_path), env={"HF_HUB_OFFLINE": "1"})  # (read at import)
     assert run.returncode == 0, run.stderr
     assert "classifying the 10 CIFAR-10 test pictures shipped with zoo" in run.stdout
     examples, _ = shipped_examples()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
+from tests.support import PUBLISHED_NAMES, REPO, missing, zoo_command
 
 @pytest.fixture(scope="module")
 def scipy():
@@ -70,6 +70,7 @@ def blas_kernels() -> list[str]:
     return ["Prescott", "SkylakeX" if "avx512f" in flags else "Haswell"]
 
 
+@pytest.mark.slow  # (CI; regenerates arrays)
 def test_the_subset_does_not_depend_on_the_blas_kernel(scipy, subsets, data_dir, dataset):
     """The arrays are promised the same on every CPU: regenerated with OpenBLAS forced to two different kernels
     (OPENBLAS_CORETYPE, read when numpy loads), the subset is the one made here, and the record's where the libraries
@@ -119,6 +120,7 @@ def test_any_slice_regenerates_alone(scipy, test_split):
         assert not np.array_equal(whole, clean), f"{name} changed nothing"
 
 
+@pytest.mark.slow  # (CI; regenerates arrays)
 def test_severity_is_what_the_corruption_does_not_a_seed(scipy, test_split):
     """Severities differ in strength, not just in noise: the mean absolute change grows from 1 to 5 for the
     corruptions whose CIFAR parameters grow monotonically."""
@@ -141,11 +143,12 @@ def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, 
     from zoo.int8 import scheme as int8_scheme
     from zoo.machine import machine_class
     from zoo.manifest import CORRUPTIONS_KEY
+    from zoo.record_files import with_details
     from zoo.robustness import SUBSET_IMAGES, score_subset
 
     if runtime == "int8":
         pytest.importorskip("torchao", reason="pip install 'cifar10-zoo[int8]'")
-    entry = published[name].extra[CORRUPTIONS_KEY]
+    entry = with_details(published[name]).extra[CORRUPTIONS_KEY]  # (per corruption: weights/NAME/evaluation.json)
     logits_of = beyond_clean.runtime(name, runtime)
     counts = score_subset(logits_of, test_split, subsets)
     recorded = entry[runtime]["subset_correct"]
@@ -173,33 +176,35 @@ def test_evaluate_command_scores_a_corruption_as_recorded(scipy, published, data
     into an empty cache, then scores it as the record says."""
     from zoo.machine import machine_class
     from zoo.manifest import CORRUPTIONS_KEY
+    from zoo.record_files import with_details
 
     env = {"ZOO_DATA_DIR": str(data_dir), "ZOO_CACHE_DIR": str(tmp_path)}
-    run = run_zoo(["evaluate", "lenet", "--corruptions", "fog,contrast", "--severity", "5", "--json"], REPO, env)
+    run = zoo_command("evaluate", "lenet", "--corruptions", "fog,contrast", "--severity", "5", "--json", env=env)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["corruptions"]["severities"] == [5] and set(report["corruptions"]["accuracy"]) == {"fog", "contrast"}
     assert sorted(p.name for p in tmp_path.rglob("*.npy")) == ["contrast-5.npy", "fog-5.npy"]
-    entry = published["lenet"].extra[CORRUPTIONS_KEY]
+    entry = with_details(published["lenet"]).extra[CORRUPTIONS_KEY]
     if machine_class().differences(entry["machine_class"]):
         pytest.skip("recorded on another machine class")
     for corruption in ("fog", "contrast"):
         assert report["corruptions"]["accuracy"][corruption] == [entry["float"]["accuracy"][corruption][4]]
 
 
-def test_a_zeroed_or_swapped_array_in_the_cache_is_made_again_not_scored(scipy, data_dir, tmp_path):
+@pytest.mark.slow  # (CI; regenerates arrays)
+def test_a_zeroed_or_swapped_array_in_the_cache_is_made_again_not_scored(scipy, data_dir, tmp_path, cli):
     """The cache holds whole, valid .npy files that are not the arrays (zeroed; another severity's): each is checked
     against the sha256 the manifest records for it before use, made again, and the figures are those of the first
     run."""
     env = {"ZOO_DATA_DIR": str(data_dir), "ZOO_CACHE_DIR": str(tmp_path)}
     command = ["evaluate", "lenet", "--corruptions", "contrast", "--severity", "1", "--severity", "2", "--json"]
-    first = run_zoo(command, REPO, env)
+    first = cli(*command, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     one, two = (next(tmp_path.rglob(f"contrast-{s}.npy")) for s in (1, 2))
     severity_1 = np.load(one)
     np.save(one, np.zeros_like(severity_1))
     np.save(two, severity_1)
-    second = run_zoo(command, REPO, env)
+    second = cli(*command, env=env)
     assert second.returncode == 0, second.stderr[-3000:]
     assert json.loads(second.stdout)["corruptions"] == json.loads(first.stdout)["corruptions"]
     assert (second.stdout + second.stderr).count("making it again") == 2, second.stderr[-3000:]
@@ -234,8 +239,8 @@ def test_damaged_cache_file_is_made_again(scipy, test_split, tmp_path, monkeypat
     (["--int8", "--checkpoint", str(REPO / "weights" / "lenet" / "model.safetensors")], "drop --checkpoint"),
     (["--publish", "--corruptions", "fog"], "give it with NAME alone"),
 ])
-def test_bad_corruption_arguments_get_one_line(args, says, tmp_path):
-    run = run_zoo(["evaluate", "lenet", *args], REPO, {"ZOO_DATA_DIR": str(tmp_path)})
+def test_bad_corruption_arguments_get_one_line(args, says, tmp_path, cli):
+    run = cli("evaluate", "lenet", *args, env={"ZOO_DATA_DIR": str(tmp_path)})
     assert run.returncode == 2, run.stderr
     assert says in run.stderr and run.stdout == ""
     assert "Traceback" not in run.stderr
@@ -243,7 +248,7 @@ def test_bad_corruption_arguments_get_one_line(args, says, tmp_path):
 
 def test_missing_extra_is_said_before_any_work(tmp_path):
     hide = "import sys; sys.modules['scipy'] = None  # as if the corruptions extra were not installed"
-    run = run_zoo(["evaluate", "lenet", "--corruptions"], REPO, {"ZOO_DATA_DIR": str(tmp_path)}, setup=hide)
+    run = zoo_command("evaluate", "lenet", "--corruptions", env={"ZOO_DATA_DIR": str(tmp_path)}, setup=hide)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         "error: regenerating CIFAR-10-C needs scipy, which is not installed: pip install 'cifar10-zoo[corruptions]'"]

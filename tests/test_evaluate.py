@@ -30,11 +30,11 @@ def test_evaluate_scores_the_published_checkpoint_on_the_full_test_set(published
     assert report["top1_flip_tta"] == published[name].metrics["cifar10_test_top1_flip_tta"]
 
 
-def test_evaluate_scores_a_tutorial_pth_state_dict(tmp_path, data_dir, published):
-    name = sorted(published)[0]
+def test_evaluate_scores_a_tutorial_pth_state_dict(tmp_path, data_dir, published, cli):
+    name = "lenet"  # the tutorial's network, saved the tutorial's way
     path = tmp_path / "tutorial.pth"
     torch.save(zoo.get_model(name, pretrained=True).state_dict(), path)
-    run = evaluate(name, "--checkpoint", str(path), "--data-dir", str(data_dir), "--json")
+    run = cli("evaluate", name, "--checkpoint", str(path), "--data-dir", str(data_dir), "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["top1"] == published[name].top1
 
@@ -55,11 +55,11 @@ def test_safetensors_file_is_read(tmp_path):
     assert all(torch.equal(loaded[k], v) for k, v in state_dict.items())
 
 
-def test_multi_crop_tta_is_reported_and_close_to_the_single_crop_figure(published, data_dir):
+def test_multi_crop_tta_is_reported_and_close_to_the_single_crop_figure(published, data_dir, cli):
     """``--tta`` (flip and 1-pixel translations, Jordan 2024) on a published model: above the single crop (lenet:
     +2.01 points on the Intel AMX class), by less than four points (six views of the same pictures; a broken
     translation or mirror would cost points, not add them)."""
-    run = evaluate("lenet", "--data-dir", str(data_dir), "--json", "--tta")
+    run = cli("evaluate", "lenet", "--data-dir", str(data_dir), "--json", "--tta")
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["top1"] == published["lenet"].top1

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo
+from tests.support import PUBLISHED_NAMES, missing, zoo_command
 from zoo.data import normalize
 
 # Logits of the exported graph vs PyTorch's, both fp32 on the CPU: the same arithmetic in another order
@@ -57,26 +57,23 @@ def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, p
     assert recorded["opset"] == OPSET and abs(onnx_score.top1 - recorded["cifar10_test_top1"]) <= 0.0005
 
 
-def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, published, tmp_path):
-    def zoo_cli(*args: str):
-        return run_zoo(list(args), REPO, {})
-
-    ok = zoo_cli("export", "lenet", "--output", str(tmp_path / "lenet.onnx"))
+def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, published, tmp_path, cli):
+    ok = cli("export", "lenet", "--output", str(tmp_path / "lenet.onnx"))
     assert ok.returncode == 0, ok.stderr
     assert "opset 18" in ok.stdout and (tmp_path / "lenet.onnx").stat().st_size > 400_000
     (tmp_path / "a_file").write_text("")
     for args, message in [((str(tmp_path / "a_file" / "x.onnx"),), "which is not a folder"),
                           ((str(tmp_path),), "is a folder")]:
-        bad = zoo_cli("export", "lenet", "--output", *args)  # refused while parsing: exit 2, before any export
+        bad = cli("export", "lenet", "--output", *args)  # refused while parsing: exit 2, before any export
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
-    nested = zoo_cli("export", "lenet", "--output", str(tmp_path / "new" / "folders" / "x.onnx"))
+    nested = cli("export", "lenet", "--output", str(tmp_path / "new" / "folders" / "x.onnx"))
     assert nested.returncode == 0 and (tmp_path / "new" / "folders" / "x.onnx").is_file(), nested.stderr
-    unknown = zoo_cli("export", "resnet50")
+    unknown = cli("export", "resnet50")
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
 
 
 def test_export_without_the_onnx_extra_says_what_to_install(tmp_path):
-    run = run_zoo(["export", "lenet", "--output", str(tmp_path / "x.onnx")], REPO, {},
-                  setup="sys.modules['onnxscript'] = None  # as if not installed")
+    run = zoo_command("export", "lenet", "--output", str(tmp_path / "x.onnx"),
+                      setup="sys.modules['onnxscript'] = None  # as if not installed")
     assert run.returncode == 1 and "pip install 'cifar10-zoo[onnx]'" in run.stderr, run.stderr
     assert not list(tmp_path.iterdir())

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import PUBLISHED_NAMES, REPO, run_python
+from tests.support import PUBLISHED_NAMES, REPO, run_python
 from zoo.data import normalize
 
 
@@ -53,7 +53,7 @@ def test_fast_path_picks_its_options_for_this_machine(name):
 
 def test_freezing_prepacks_the_weights_and_keeps_the_logits():
     """``freezing=True`` must reach dynamo, not inductor alone: as a torch.compile option it froze nothing (the
-    convolutions stayed aten's, unpacked), which benchmarks/levers.py once measured as "frozen"."""
+    convolutions stayed aten's, unpacked), which benchmarks/investigations/levers.py once measured as "frozen"."""
     torch.manual_seed(0)
     model = zoo.lenet().eval()
     x = torch.randn(4, 3, 32, 32)

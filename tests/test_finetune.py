@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, run_python
-from test_readme import readme_block
+from tests.support import REPO, readme_block, run_python
 
 CATS, DOGS = 3, 5  # CIFAR-10's labels
 

@@ -17,7 +17,7 @@ from zoo.errors import CheckpointError, ManifestError
 from zoo.manifest import read_manifest
 from zoo.weights import read_state_dict_file
 
-from conftest import ARCHITECTURE_NAMES
+from tests.support import ARCHITECTURE_NAMES
 
 FLAGS = ["--epochs", "--batch-size", "--lr", "--weight-decay", "--label-smoothing", "--seed", "--threads",
          "--precision", "--cutout", "--ema-decay", "--weights-dtype", "--device", "--accum-steps", "--train-subset",

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from conftest import PUBLISHED_NAMES, REPO, missing, run_python, run_zoo, same_class
+from tests.support import PUBLISHED_NAMES, REPO, missing, run_python, zoo_command, same_class
 
 MAX_DROP = 0.002  # issue 12's goal: int8 within 0.2 point of the float model
 
@@ -37,6 +37,7 @@ def test_published_int8_model_scores_its_manifest_figure(name, torchao, publishe
     assert result.per_class == entry["metrics"]["cifar10_test_per_class"]
 
 
+@pytest.mark.slow  # (CI; compiles int8 twice)
 def test_compiled_int8_predicts_as_its_reference_graph_without_vnni(torchao, published, data_dir):
     """The compiled int8 model runs oneDNN's kernels for the CPU; the uncompiled graph does the same arithmetic in
     float. Without VNNI those kernels saturated on 8-bit activations (lenet 63.73 % against 82.12 %), which only this
@@ -91,7 +92,7 @@ def test_calibration_of_another_model_is_refused(torchao, published):
         zoo.quantize(zoo.get_model("cifar_quick", pretrained=True), lenet_state, compile=False)
 
 
-def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_path):
+def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_path, cli):
     import shutil
 
     from zoo.int8 import CALIBRATION_FILE
@@ -101,7 +102,7 @@ def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_
     data = bytearray((copy / CALIBRATION_FILE).read_bytes())
     data[-1] ^= 1
     (copy / CALIBRATION_FILE).write_bytes(bytes(data))
-    run = run_zoo(["quantize", "lenet"], REPO, {"ZOO_WEIGHTS_DIR": str(tmp_path)})
+    run = cli("quantize", "lenet", env={"ZOO_WEIGHTS_DIR": str(tmp_path)})
     assert run.returncode == 1 and "sha256 mismatch" in run.stderr and CALIBRATION_FILE in run.stderr, run.stderr
 
 
@@ -112,7 +113,7 @@ def test_corrupted_calibration_file_is_a_checksum_error(torchao, published, tmp_
 def test_missing_torchao_or_compiler_is_said_clearly(setup, message):
     if "CXX" in setup and importlib.util.find_spec("torchao") is None:
         missing("torchao is not installed: pip install 'cifar10-zoo[int8]' (the test extra has it)")
-    run = run_zoo(["quantize", "lenet"], REPO, {}, setup=setup)
+    run = zoo_command("quantize", "lenet", setup=setup)
     assert run.returncode == 1 and message in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 

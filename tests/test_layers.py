@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import REPO
+from tests.support import REPO
 
 PACKAGE = REPO / "zoo"
 
@@ -81,3 +81,18 @@ def test_the_library_never_imports_the_command_line_or_the_release_code():
               for path in paths if not _module_name(path).startswith(("zoo.cli", "zoo.release"))
               and _module_name(path) not in ("zoo.train", "zoo.evaluate", "zoo.__main__")}  # the command shims
     assert {name: deps for name, deps in upward.items() if deps} == {}
+
+
+def test_no_code_edits_sys_path_to_reach_another_folder():
+    """The package, the tests and the benchmarks import each other's code as packages from the repository root
+    (``tests.support``, ``benchmarks.peers``), never by editing ``sys.path`` (which made what runs depend on what ran
+    first). Code that a test runs in another interpreter, as a user would, is a string and not looked at."""
+    reaching = []
+    for folder in ("zoo", "tests", "benchmarks"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Attribute) and node.attr in ("insert", "append", "extend")
+                        and isinstance(node.value, ast.Attribute) and node.value.attr == "path"
+                        and isinstance(node.value.value, ast.Name) and node.value.value.id == "sys"):
+                    reaching.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert reaching == []

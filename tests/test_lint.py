@@ -6,7 +6,7 @@ import importlib.util
 import subprocess
 import sys
 
-from conftest import REPO, missing
+from tests.support import REPO, missing
 
 
 def test_ruff_finds_nothing():

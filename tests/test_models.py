@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 import zoo
-from tutorial_models import TutorialLeNet, TutorialQuick
+from tests.support.tutorial_models import TutorialLeNet, TutorialQuick
 from zoo.models import CifarQuick, LeNet, VGG16CIFAR10
 
-from conftest import ARCHITECTURE_NAMES
+from tests.support import ARCHITECTURE_NAMES
 
 
 @pytest.mark.parametrize("ours, theirs", [(LeNet, TutorialLeNet), (CifarQuick, TutorialQuick)])

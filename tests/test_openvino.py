@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import zoo
-from conftest import PUBLISHED_NAMES, REPO, missing, run_zoo, same_class
+from tests.support import PUBLISHED_NAMES, missing, zoo_command, same_class
 from zoo.data import normalize
 
 # Logits of the f32 export vs PyTorch's on the first test images: the same arithmetic in OpenVINO's kernel order.
@@ -31,10 +31,6 @@ def read_info(folder) -> dict[str, str]:
 
     graph = openvino.Core().read_model(str(folder / XML))
     return {key: graph.get_rt_info(["zoo", key]).astype(str) for key in ("model", "weights_sha256", "int8")}
-
-
-def zoo_cli(*args: str):
-    return run_zoo(list(args), REPO, {})
 
 
 @pytest.mark.slow
@@ -84,50 +80,54 @@ def test_int8_export_is_deterministic_and_scores_its_manifest_figure(name, openv
     assert measured.top1 == entry["cifar10_test_top1"] and measured.per_class == entry["cifar10_test_per_class"]
 
 
-def test_export_command_writes_a_folder_replaces_its_own_and_refuses_others(openvino_runtime, published, tmp_path):
+def test_export_command_writes_a_folder_replaces_its_own_and_refuses_others(openvino_runtime, published, tmp_path, cli):
     from zoo.openvino_ir import BIN, XML
 
     target = tmp_path / "lenet-ov"
-    ok = zoo_cli("export", "lenet", "--format", "openvino", "--output", str(target))
+    ok = cli("export", "lenet", "--format", "openvino", "--output", str(target))
     assert ok.returncode == 0 and "float32" in ok.stdout, ok.stderr
     assert sorted(p.name for p in target.iterdir()) == sorted([XML, BIN])
     (target / BIN).write_bytes(b"stale")  # a second export replaces the earlier one whole
-    again = zoo_cli("export", "lenet", "--format", "openvino", "--output", str(target))
+    again = cli("export", "lenet", "--format", "openvino", "--output", str(target))
     assert again.returncode == 0 and (target / BIN).stat().st_size > 400_000, again.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet-ov"]
 
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     (theirs / "notes.txt").write_text("mine")
-    refused = zoo_cli("export", "lenet", "--format", "openvino", "--output", str(theirs))
+    refused = cli("export", "lenet", "--format", "openvino", "--output", str(theirs))
     assert refused.returncode == 1 and "holds other files" in refused.stderr, refused.stderr
     assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
     (tmp_path / "a_file").write_text("")
     for args, message in [(("--format", "openvino", "--output", str(tmp_path / "a_file")), "is a file"),
                           (("--int8",), "--int8 goes with --format openvino")]:
-        bad = zoo_cli("export", "lenet", *args)  # usage errors: exit 2, before any export
+        bad = cli("export", "lenet", *args)  # usage errors: exit 2, before any export
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
-def test_a_failure_while_writing_leaves_the_earlier_export_whole(openvino_runtime, published, tmp_path):
+def test_a_failure_while_writing_leaves_the_earlier_export_whole(openvino_runtime, published, tmp_path, cli,
+                                                                  monkeypatch):
+    import openvino
+
     from zoo.openvino_ir import BIN, XML
 
     target = tmp_path / "lenet-ov"
-    assert zoo_cli("export", "lenet", "--format", "openvino", "--output", str(target)).returncode == 0
+    assert cli("export", "lenet", "--format", "openvino", "--output", str(target)).returncode == 0
     before = {name: (target / name).read_bytes() for name in (XML, BIN)}
-    failing = run_zoo(["export", "lenet", "--format", "openvino", "--output", str(target)], REPO, {}, setup=(
-        "import openvino\n"
-        "def save_model(model, path, **kw):\n"
-        "    open(path, 'w').write('<half')\n"
-        "    raise OSError(28, 'No space left on device', path)\n"
-        "openvino.save_model = save_model"))
+
+    def save_model(model, path, **kw):  # a disk that fills up halfway through the file
+        open(path, "w").write("<half")
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(openvino, "save_model", save_model)
+    failing = cli("export", "lenet", "--format", "openvino", "--output", str(target))
     assert failing.returncode == 1 and "No space left on device" in failing.stderr, failing.stderr
     assert {name: (target / name).read_bytes() for name in (XML, BIN)} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet-ov"]  # the staging folder went too
 
 
 def test_export_without_the_openvino_extra_says_what_to_install(tmp_path):
-    run = run_zoo(["export", "lenet", "--format", "openvino", "--output", str(tmp_path / "x")], REPO, {},
-                  setup="sys.modules['openvino'] = None  # as if not installed")
+    run = zoo_command("export", "lenet", "--format", "openvino", "--output", str(tmp_path / "x"),
+                      setup="sys.modules['openvino'] = None  # as if not installed")
     assert run.returncode == 1 and "pip install 'cifar10-zoo[openvino]'" in run.stderr, run.stderr
     assert not list(tmp_path.iterdir())

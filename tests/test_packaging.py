@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, missing
+from tests.support import REPO, missing, smallest
 from zoo.errors import DISTRIBUTION
 
 
@@ -57,7 +57,8 @@ def test_sdist_carries_the_tests_and_their_helpers_the_license_and_the_demo_pict
     with tarfile.open(dists["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     needed = {"LICENSE", "README.md", "hubconf.py", "weights_manifest.json", "setup.py",
-              "tests/conftest.py", "tests/loopback_hub.py", "tests/tutorial_models.py", "zoo/examples/0000_cat.png"}
+              "tests/conftest.py", "tests/support/__init__.py", "tests/support/loopback_hub.py",
+              "tests/support/tutorial_models.py", "benchmarks/run.py", "zoo/examples/0000_cat.png"}
     assert needed <= names, sorted(needed - names)
     assert {n for n in names if n.startswith("tests/test_")} == {
         p.relative_to(repo_archive).as_posix() for p in (repo_archive / "tests").glob("test_*.py")}
@@ -88,13 +89,14 @@ def fresh_venv_seeing_this_environment(venv: Path) -> Path:
     return python
 
 
+@pytest.mark.slow  # (CI; a venv and a wheel)
 def test_wheel_in_a_fresh_venv_loads_weights_through_the_hub_then_offline(dists, hub, tmp_path, published):
     venv = tmp_path / "venv"
     python = fresh_venv_seeing_this_environment(venv)  # zoo only from the wheel
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
                               "--ignore-installed", str(dists["wheel"])], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr
-    name = sorted(published)[0]
+    name = smallest(published)
     env = {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf_home"), "HF_HUB_DISABLE_TELEMETRY": "1",
            "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}
     workdir = tmp_path / "elsewhere"

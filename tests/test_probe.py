@@ -3,8 +3,9 @@
 Every case must end cleanly: a command line gives exit status 2 (usage) or 1 (failure) with one line on stderr that
 says what to do, never a traceback, and leaves no temporary or half-written file; the API raises one of zoo's
 documented errors (a ``ZooError`` that is also a ``ValueError`` or ``TypeError``) with a one-line message. Commands
-run in-process through ``zoo.cli.main`` (the same code as the ``zoo`` script, without an interpreter start per
-case); the environment cases that need a process of their own (closed stdout, a held lock) run one.
+run in-process through the ``cli`` fixture (``zoo.cli.main``, the same code as the ``zoo`` script, without an
+interpreter start per case) and are judged by ``tests.support.assert_clean_error``, as in test_bad_inputs.py; the
+environment cases that need a process of their own (closed stdout, a held lock) run one.
 """
 from __future__ import annotations
 
@@ -22,13 +23,11 @@ import pytest
 import torch
 
 import zoo
-from zoo import cli
 from zoo.errors import ZooError
 from zoo.manifest import read_manifest, shipped_manifest
 
-from conftest import REPO, installed_copy, missing
+from tests.support import REPO, RUNTIME, USAGE, assert_clean_error, installed_copy, missing
 
-USAGE, FAILED = 2, 1
 
 
 # ---- the world the cases run in: bad paths, bad files, bad data sets, prepared once ------------------------------
@@ -100,20 +99,6 @@ def leftovers(root: Path) -> list[str]:
     return sorted(str(p) for p in root.rglob("*.tmp")) + sorted(str(p) for p in root.rglob("*.part"))
 
 
-def run_here(argv: list[str], capsys) -> tuple[int, str, str]:
-    status = cli.main(argv)
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_one_clean_line(status: int, err: str, expected_status: int, fragment: str) -> None:
-    assert status == expected_status, (status, err[-2000:])
-    assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert fragment in lines[0], lines[0]
-
-
 # ---- class 1: values on the command line (parse time) ----------------------------------------------------------
 
 VALUES = [
@@ -165,9 +150,9 @@ VALUES = [
 
 
 @pytest.mark.parametrize("argv, fragment", VALUES, ids=[" ".join(a) for a, _ in VALUES])
-def test_values(argv, fragment, capsys, tmp_path, monkeypatch):
+def test_values(argv, fragment, tmp_path, monkeypatch, cli):
     monkeypatch.chdir(tmp_path)  # a usage error leaves the folder it ran in empty (no runs/, no NAME.onnx)
-    assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
+    assert_clean_error(cli(*argv), USAGE, fragment)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -200,12 +185,12 @@ PATHS = [
 
 
 @pytest.mark.parametrize("argv, fragment", PATHS, ids=[" ".join(a) for a, _ in PATHS])
-def test_paths(argv, fragment, world, capsys):
+def test_paths(argv, fragment, world, cli):
     if "{ro}" in " ".join(argv):
         need_mounts(world)
     before = sorted(world["root"].rglob("*"))
     argv = [a.format(**world) for a in argv]
-    assert_one_clean_line(*run_here(argv, capsys)[::2], USAGE, fragment)
+    assert_clean_error(cli(*argv), USAGE, fragment)
     assert sorted(world["root"].rglob("*")) == before  # nothing made, nothing left
 
 
@@ -235,19 +220,18 @@ FILES = [
 
 
 @pytest.mark.parametrize("argv, fragment", FILES, ids=[" ".join(a) for a, _ in FILES])
-def test_files_and_data(argv, fragment, world, capsys):
+def test_files_and_data(argv, fragment, world, cli):
     argv = [a.format(**world) for a in argv]
-    status, _, err = run_here(argv, capsys)
-    assert_one_clean_line(status, err, FAILED, fragment)
+    assert_clean_error(cli(*argv), RUNTIME, fragment)
     assert leftovers(world["root"]) == [] and not Path("/tmp/zoo-probe-pwned").exists()
 
 
-def test_a_test_set_that_is_not_cifar10s_is_said_to_be_so(world, capsys):
+def test_a_test_set_that_is_not_cifar10s_is_said_to_be_so(world, cli):
     """Scoring the zeros still runs (a user's own data in CIFAR's format), but the figure is labelled."""
-    status, out, err = run_here(["evaluate", "lenet", "--data-dir", str(world["root"] / "data_zeros"), "--json"],
-                                capsys)
-    assert status == 0 and err.startswith("warning: these 10,000 images are not CIFAR-10's test set"), err
-    assert json.loads(out)["cifar10_test_set"] is False
+    run = cli("evaluate", "lenet", "--data-dir", str(world["root"] / "data_zeros"), "--json")
+    assert run.returncode == 0 and run.stderr.startswith("warning: these 10,000 images are not CIFAR-10's test set"), \
+        run.stderr
+    assert json.loads(run.stdout)["cifar10_test_set"] is False
 
 
 # ---- class 4: pictures for zoo predict ---------------------------------------------------------------------------
@@ -258,15 +242,15 @@ IMAGES = [("bomb.png", "too many pixels"), ("text.png", "not an image Pillow can
 
 
 @pytest.mark.parametrize("name, fragment", IMAGES)
-def test_a_bad_picture_is_one_line_and_the_good_ones_are_still_answered(name, fragment, world, capsys):
+def test_a_bad_picture_is_one_line_and_the_good_ones_are_still_answered(name, fragment, world, cli):
     good = str(world["root"] / "good.png")
-    status, out, err = run_here(["predict", str(world["root"] / name), good, "--model", "lenet", "--json"], capsys)
-    assert_one_clean_line(status, err, FAILED, fragment)
-    assert [entry["file"] for entry in json.loads(out)] == [good]
+    run = cli("predict", str(world["root"] / name), good, "--model", "lenet", "--json")
+    assert_clean_error(run, RUNTIME, fragment)
+    assert [entry["file"] for entry in json.loads(run.stdout)] == [good]
 
 
 @pytest.mark.parametrize("name", ["grey16.png", "float.tiff", "float255.tiff"])
-def test_high_bit_depth_pictures_are_scaled_not_clipped(name, world, capsys):
+def test_high_bit_depth_pictures_are_scaled_not_clipped(name, world):
     """A mid-grey 16-bit or float picture reads as the mid-grey 8-bit one (clipping made it white)."""
     from zoo.predict import open_rgb
 
@@ -453,78 +437,72 @@ def need_mounts(world) -> None:
 # ---- class 7: the environment: full disk, closed output, another run, a killed run, no network -----------------
 
 
-def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, capsys):
+def test_a_full_disk_while_exporting_is_one_line_and_leaves_no_file(world, cli):
     need_mounts(world)
     need_extra("onnxscript")
-    status, _, err = run_here(["export", "lenet", "--output", str(world["full"] / "lenet.onnx")], capsys)
-    assert_one_clean_line(status, err, FAILED, "No space left on device (ENOSPC); the disk is full")
+    assert_clean_error(cli(*["export", "lenet", "--output", str(world["full"] / "lenet.onnx")]), RUNTIME, "No space left on device (ENOSPC); the disk is full")
     assert list(world["full"].iterdir()) == []
 
 
-def test_a_full_tmpdir_before_compiled_int8_is_one_line(world, capsys, monkeypatch):
+def test_a_full_tmpdir_before_compiled_int8_is_one_line(world, monkeypatch, cli):
     """g++ writes its temporary files in $TMPDIR: full, it failed deep in inductor ("internal error (InductorError)")."""
     need_mounts(world)
     need_extra("torchao")
     monkeypatch.setenv("TMPDIR", str(world["full"]))
-    status, _, err = run_here(["quantize", "lenet", "--evaluate"], capsys)
-    assert_one_clean_line(status, err, FAILED, f"TMPDIR={world['full']}, which cannot take them")
+    assert_clean_error(cli(*["quantize", "lenet", "--evaluate"]), RUNTIME, f"TMPDIR={world['full']}, which cannot take them")
     assert list(world["full"].iterdir()) == []
 
 
-def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(world, capsys):
+def test_an_opset_the_exporter_does_not_write_is_refused_and_no_file_is_left(world, cli):
     """torch's dynamo exporter writes opset 18 when asked for 7 (it logs that and a traceback): zoo checks the file's
     own opset and refuses it, instead of writing 18 labelled 7."""
     need_extra("onnxscript")
-    status, _, err = run_here(["export", "lenet", "--opset", "7", "--output", str(world["root"] / "x7.onnx")], capsys)
-    assert_one_clean_line(status, err, FAILED, "wrote opset 18, not the opset 7 asked for")
+    assert_clean_error(cli(*["export", "lenet", "--opset", "7", "--output", str(world["root"] / "x7.onnx")]), RUNTIME, "wrote opset 18, not the opset 7 asked for")
     assert not (world["root"] / "x7.onnx").exists() and leftovers(world["root"]) == []
 
 
-def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, capsys):
+def test_a_full_disk_while_writing_a_card_leaves_no_half_a_figure(world, cli):
     need_mounts(world)
     need_extra("matplotlib")
-    status, _, err = run_here(["card", "lenet", "--data-dir", str(world["data"]), "--output-dir",
-                               str(world["full"] / "card")], capsys)
-    assert_one_clean_line(status, err, FAILED, "No space left on device")
+    assert_clean_error(cli(*["card", "lenet", "--data-dir", str(world["data"]), "--output-dir",
+                               str(world["full"] / "card")]), RUNTIME, "No space left on device")
     assert leftovers(world["full"]) == []  # the files that fitted are whole (a figure is written at once, or not)
     assert all(p.read_bytes().endswith(b"IEND\xaeB`\x82") for p in world["full"].rglob("*.png"))
     shutil.rmtree(world["full"] / "card")
 
 
-def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, capsys):
+def test_a_full_disk_while_training_is_one_line_and_leaves_no_temporary_file(world, cli):
     need_mounts(world)
     run = world["full"] / "run"
-    status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
-                               "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(run)], capsys)
-    assert_one_clean_line(status, err, FAILED, "No space left on device")
+    assert_clean_error(cli(*["train", "lenet", "--epochs", "1", "--train-subset", "256", "--test-subset", "100",
+                               "--no-progress", "--data-dir", str(world["data"]), "--output-dir", str(run)]), RUNTIME, "No space left on device")
     assert leftovers(world["full"]) == []
     shutil.rmtree(run)
 
 
-def test_a_second_run_into_a_held_output_dir_is_refused(world, capsys, tmp_path):
+def test_a_second_run_into_a_held_output_dir_is_refused(world, tmp_path, cli):
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time, filelock; lock = filelock.FileLock(sys.argv[1]); "
                                "lock.acquire(); print('held', flush=True); time.sleep(120)",
                                str(tmp_path / ".zoo-train.lock")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        status, _, err = run_here(["train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir",
-                                   str(world["data"]), "--output-dir", str(tmp_path)], capsys)
+        run = cli("train", "lenet", "--epochs", "1", "--train-subset", "256", "--data-dir", str(world["data"]),
+                  "--output-dir", str(tmp_path))
     finally:
         holder.kill()
         holder.wait()
-    assert_one_clean_line(status, err, FAILED, "another zoo run is writing into")
+    assert_clean_error(run, RUNTIME, "another zoo run is writing into")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".zoo-train.lock"]
 
 
-def test_no_network_for_download_is_one_line(world, capsys, tmp_path, monkeypatch):
+def test_no_network_for_download_is_one_line(world, tmp_path, monkeypatch, cli):
     """The internet is the edge of the world: a proxy on a closed local port stands for it being unreachable."""
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
-    status, _, err = run_here(["train", "lenet", "--download", "--data-dir", str(tmp_path / "data"), "--output-dir",
-                               str(tmp_path / "run")], capsys)
-    assert_one_clean_line(status, err, FAILED, "network error")
+    assert_clean_error(cli("train", "lenet", "--download", "--data-dir", str(tmp_path / "data"), "--output-dir",
+                           str(tmp_path / "run")), RUNTIME, "network error")
     assert leftovers(tmp_path) == []
 
 
@@ -537,7 +515,7 @@ def test_a_cpu_allocation_that_fails_is_out_of_memory_not_a_bug(capsys):
         torch.empty(2**62, dtype=torch.uint8)  # 4 EiB: no machine has it
         return 0
     status = run_cli(allocate)
-    assert_one_clean_line(status, capsys.readouterr().err, FAILED, "out of memory")
+    assert_clean_error(subprocess.CompletedProcess([], status, "", capsys.readouterr().err), RUNTIME, "out of memory")
 
 
 def _zoo_process(args: list[str], **options) -> subprocess.CompletedProcess:
@@ -554,7 +532,7 @@ def test_a_malformed_hub_endpoint_in_an_installed_copy_is_one_line(tmp_path):
                          env={**os.environ, "HF_ENDPOINT": "notaurl", "ZOO_MIRROR_ENDPOINT": "notaurl",
                               "HF_HOME": str(tmp_path / "hf"), "TORCH_HOME": str(tmp_path / "torch"),
                               "ZOO_WEIGHTS_DIR": str(tmp_path / "none")})
-    assert_one_clean_line(run.returncode, run.stderr, FAILED, "Cannot get the weights of 'lenet'")
+    assert_clean_error(run, RUNTIME, "Cannot get the weights of 'lenet'")
 
 
 def test_a_closed_pipe_ends_quietly():
@@ -570,14 +548,14 @@ def test_a_closed_pipe_ends_quietly():
 def test_stdout_on_a_full_device_is_one_line():
     with open("/dev/full", "w") as full:
         run = _zoo_process(["list"], stdout=full, stderr=subprocess.PIPE)
-    assert_one_clean_line(run.returncode, run.stderr, FAILED, "No space left on device")
+    assert_clean_error(run, RUNTIME, "No space left on device")
 
 
 def test_a_stdout_closed_under_zoo_is_one_line():
     run = subprocess.run([sys.executable, "-c", "import os, sys; os.close(1); from zoo.cli import main; "
                           "sys.exit(main(['list']))"], capture_output=False, stderr=subprocess.PIPE, text=True,
                          cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert_one_clean_line(run.returncode, run.stderr, FAILED, "<stdout>: Bad file descriptor (EBADF)")
+    assert_clean_error(run, RUNTIME, "<stdout>: Bad file descriptor (EBADF)")
 
 
 # ---- hypothesis: any path kind, in any option that takes a path; any tensor, into any way of running a model ----
@@ -595,7 +573,7 @@ ENVIRONMENT = settings(max_examples=60, deadline=None, suppress_health_check=[He
 
 @ENVIRONMENT
 @given(option=st.sampled_from(PATH_OPTIONS), kind=st.sampled_from(PATH_KINDS), before=st.booleans())
-def test_any_path_in_any_option_is_checked_before_any_work(option, kind, before, world, capsys):
+def test_any_path_in_any_option_is_checked_before_any_work(option, kind, before, world, cli):
     """Every path kind ends parsing in one usage line (the bad path's, or else the unknown flag added after it), and
     creates nothing anywhere: all paths are checked while parsing, before any work."""
     if ("{ro}" in kind or "{full}" in kind) and not world["mounted"]:
@@ -603,8 +581,7 @@ def test_any_path_in_any_option_is_checked_before_any_work(option, kind, before,
     path = kind.format(**world)
     argv = [*option, path, "--no-such-flag"] if not before else [*option[:-1], "--no-such-flag", option[-1], path]
     snapshot = sorted(world["root"].rglob("*"))
-    status, _, err = run_here(argv, capsys)
-    assert status == USAGE and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert_clean_error(cli(*argv), USAGE)
     assert sorted(world["root"].rglob("*")) == snapshot
 
 

@@ -9,9 +9,12 @@ import subprocess
 
 import pytest
 
-from conftest import GITHUB_REPO, REPO, run_python, run_zoo
-from loopback_hub import LoopbackHub
-from zoo.card_beyond import has_figures
+from tests.support import GITHUB_REPO, REPO, run_python, zoo_command
+from tests.support.loopback_hub import LoopbackHub
+from zoo.release.card_beyond import has_figures
+
+# The maintainers' upload (zoo publish) against the loopback Hub: round trips of a few seconds each, in CI.
+pytestmark = pytest.mark.slow
 
 TOKEN = "hf_loopback_write_token"
 SMALL = ["cifar_quick", "lenet"]  # the round trip moves these two (VGG-16's 30 MB adds time, not coverage)
@@ -40,7 +43,7 @@ def publish_env(hub, tmp_path, **extra):
 
 
 def zoo(checkout, env, *args):
-    return run_zoo(list(args), checkout, env)
+    return zoo_command(*args, cwd=checkout, env=env)
 
 
 def manifest(checkout) -> dict:
@@ -72,8 +75,9 @@ def test_publish_round_trip_pins_the_commit_and_loads_it_verified(checkout, empt
         files = repo.commits[head].files
         assert files[record.filename] == (REPO / "weights" / name / record.filename).read_bytes()
         figures = {"reliability.png"} if has_figures(record) else set()  # once a record has calibration figures
-        assert set(files) == {".gitattributes", record.filename, "README.md", "confusion_matrix.png",
-                              "training_curves.png", "int8_calibration.safetensors", *figures}
+        pinned = {file.filename for file in record.published_files()}  # weights, int8 calibration, history, evaluation
+        assert set(files) == {".gitattributes", "README.md", "confusion_matrix.png", "training_curves.png", *pinned,
+                              *figures}
         card = (checkout / "weights" / name / "README.md").read_bytes()
         assert files["README.md"] == card and f'hf_hub_download("{repo_id}", '.encode() in card
         assert repo.commits[head].parent == next(oid for oid, c in repo.commits.items() if c.parent is None)  # 1 commit

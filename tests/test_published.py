@@ -8,11 +8,12 @@ import torch
 
 import zoo
 from zoo.data import CATEGORIES, MEAN, STD
+from zoo.record_files import history_entry, published_history
 from zoo.manifest import MANIFEST_NAME, PACKAGE_MANIFEST, shipped_manifest
 from zoo.metrics import score
 from zoo.weights import CHECKOUT_WEIGHTS, sha256_file
 
-from conftest import PUBLISHED_NAMES, REPO
+from tests.support import PUBLISHED_NAMES, REPO, smallest
 
 
 def test_a_clone_reads_the_one_committed_manifest():
@@ -33,7 +34,9 @@ def test_every_record_describes_its_file(published):
         assert len(record.revision) > 0 and record.repo_id.count("/") == 1
         assert 0.1 < record.top1 <= 1
         assert_command_regenerates_settings(record)
-        assert record.recipe["history"][-1]["epoch"] == record.recipe["settings"]["epochs"]
+        history = published_history(record)  # the clone's weights/NAME/history.json, at its pinned sha256
+        assert [h["epoch"] for h in history] == list(range(1, record.recipe["settings"]["epochs"] + 1)), name
+        assert record.extra["history"] == history_entry(history), "the pin describes the file"
 
 
 def assert_command_regenerates_settings(record) -> None:
@@ -60,9 +63,10 @@ def test_every_record_carries_its_machine_class_and_weight_fingerprints(publishe
         machine = record.recipe["machine_class"]
         assert set(KEY_FIELDS) <= set(machine), name
         assert machine["threads"] == record.recipe["threads"] and machine["torch"] == record.recipe["torch_version"]
-        fingerprinted = [h["epoch"] for h in record.recipe["history"] if h.get("weights_sha256")]
+        history = published_history(record)
+        fingerprinted = [h["epoch"] for h in history if h.get("weights_sha256")]
         assert fingerprinted and fingerprinted == list(range(1, len(fingerprinted) + 1)), name  # epochs 1..K
-        assert all(len(h["weights_sha256"]) == 64 for h in record.recipe["history"][:len(fingerprinted)])
+        assert all(len(h["weights_sha256"]) == 64 for h in history[:len(fingerprinted)])
         assert len(fingerprinted) == record.recipe["settings"]["epochs"], name
 
 
@@ -99,7 +103,7 @@ def test_published_checkpoint_scores_its_manifest_figure(name, published, test_s
 def test_transforms_preset_turns_a_pil_image_into_the_training_normalisation(published, test_split):
     from PIL import Image
 
-    record = published[sorted(published)[0]]
+    record = published[smallest(published)]
     image = test_split.images[0]
     pil = Image.fromarray(image.permute(1, 2, 0).numpy())
     expected = (image.float() / 255 - torch.tensor(MEAN).view(3, 1, 1)) / torch.tensor(STD).view(3, 1, 1)
@@ -113,7 +117,7 @@ def test_installed_package_finds_its_manifest_from_any_directory(tmp_path, publi
     import sys
     from pathlib import Path
 
-    from conftest import missing
+    from tests.support import missing
 
     code = ("import json, zoo, zoo.data; print(json.dumps({'file': zoo.__file__, 'published': "
             "zoo.list_models(pretrained=True), 'pictures': len(zoo.data.shipped_examples()[0])}))")

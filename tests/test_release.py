@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_zoo
+from tests.support import zoo_command
 from zoo.models import LeNet
 
 # Every step but the corruption figures: those need the 75 regenerated corruption arrays (minutes to make; CI's
@@ -41,7 +41,7 @@ def checkout(repo_archive, tmp_path, published):
 
 
 def zoo(checkout, data_dir, *args):
-    return run_zoo(list(args), checkout, {"ZOO_DATA_DIR": str(data_dir)})
+    return zoo_command(*args, cwd=checkout, env={"ZOO_DATA_DIR": str(data_dir)})
 
 
 def manifest(checkout) -> dict:
@@ -59,6 +59,7 @@ def outcomes(run) -> dict[str, str]:
     return said
 
 
+@pytest.mark.slow  # (CI; maintainers' release)
 def test_release_refuses_a_run_it_cannot_publish(checkout, data_dir, tmp_path):
     """On a subset, another model's, no run at all: one line each, nothing written (an unfinished run and another
     recipe: the slow test below)."""

@@ -9,7 +9,7 @@ import pytest
 import torch
 import zoo
 
-from conftest import ARCHITECTURE_NAMES, PUBLISHED_NAMES, REPO, run_zoo
+from tests.support import ARCHITECTURE_NAMES, PUBLISHED_NAMES
 
 
 def _model(name: str) -> torch.nn.Module:
@@ -142,9 +142,9 @@ def test_records_say_the_sizes_the_models_take(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in PUBLISHED_NAMES if zoo.get_model(n).input_size.any_size])
-def test_the_64px_figure_is_what_zoo_evaluate_measures(name, data_dir):
+def test_the_64px_figure_is_what_zoo_evaluate_measures(name, data_dir, cli):
     entry = zoo.get_weights(name).extra["input_size"]
-    done = run_zoo(entry["command"].split()[1:] + ["--json", "--data-dir", str(data_dir)], REPO, {})
+    done = cli(*entry["command"].split()[1:] + ["--json", "--data-dir", str(data_dir)])
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout)["top1"]
     if zoo.machine_class().differences(entry["machine_class"]):  # other kernels: a few pictures may turn

@@ -9,10 +9,12 @@ import torch
 import zoo
 from zoo.weights import CHECKOUT_WEIGHTS, ChecksumError, resolve
 
+from tests.support import smallest
+
 
 @pytest.fixture()
 def record(published):
-    return published[sorted(published)[0]]
+    return published[smallest(published)]
 
 
 @pytest.fixture()
@@ -80,7 +82,7 @@ def test_device_argument_places_the_model(record):
 def test_unpublished_model_is_a_clear_error(published, monkeypatch):
     import zoo.api
 
-    name = sorted(published)[0]  # every model is published: take one record out of the manifest
+    name = smallest(published)  # every model is published: take one record out of the manifest
     monkeypatch.setattr(zoo.api, "published_records", lambda: {n: r for n, r in published.items() if n != name})
     with pytest.raises(ValueError, match="has no published weights yet"):
         zoo.get_model(name, pretrained=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from .check import seed_spread
 from .data import load_cifar10_test
+from .record_files import Epochs, published_history
 from .machine import MachineClass
 from .manifest import WeightsRecord
 from .metrics import score
@@ -46,12 +47,15 @@ def check_same_recipe(record: WeightsRecord, run: dict[str, Any], run_dir: Path,
                          f"(differs in: {', '.join(different) or 'subsets'})")
 
 
-def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
+def with_fingerprints(record: WeightsRecord, run_dir: Path) -> tuple[WeightsRecord, Epochs]:
+    """``record`` naming the machine class of the retrain in ``run_dir``, and its published history with the
+    retrain's weight fingerprints (:func:`zoo.release.records.write_record_and_history` writes both)."""
     run = read_run(run_dir)
     check_same_recipe(record, run, run_dir)
     if "machine_class" not in run:
         raise ValueError(f"{run_dir} was written before zoo recorded machine classes: retrain it")
-    published = {h["epoch"]: h for h in record.recipe["history"]}
+    published_log = published_history(record)
+    published = {h["epoch"]: h for h in published_log}
     for entry in run["history"]:
         old = published[entry["epoch"]]
         if (entry["train_loss"], entry["train_acc"]) != (old["train_loss"], old["train_acc"]):
@@ -64,15 +68,15 @@ def with_fingerprints(record: WeightsRecord, run_dir: Path) -> WeightsRecord:
                          "does not reproduce it")
     fingerprints = {h["epoch"]: h["weights_sha256"] for h in run["history"]}
     history = [{**h, "weights_sha256": fingerprints[h["epoch"]]} if h["epoch"] in fingerprints else h
-               for h in record.recipe["history"]]
+               for h in published_log]
     evidence = ("reproduced the published sha256" if finished else
                 f"ran epochs 1-{run['epoch']} of {record.recipe['settings']['epochs']}, each with the published "
                 "train loss and accuracy (the final bytes were not made again)")
     source = (f"re-derived {datetime.date.today().isoformat()} with `zoo annotate fingerprints "
               f"{record.name} RUN_DIR`: a retrain of the published recipe on "
               f"{MachineClass(**run['machine_class']).summary()} {evidence}")
-    return replace(record, recipe={**record.recipe, "history": history, "machine_class": run["machine_class"],
-                                   "machine_class_source": source})
+    return replace(record, recipe={**record.recipe, "machine_class": run["machine_class"],
+                                   "machine_class_source": source}), history
 
 
 def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None) -> WeightsRecord:

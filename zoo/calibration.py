@@ -118,10 +118,11 @@ def calibration_report(logits: torch.Tensor, labels: torch.Tensor) -> dict:
         "before": calibration(logits[scored], labels[scored]).to_dict(),
         "after": calibration(logits[scored], labels[scored], temperature).to_dict(),
         "before_all_10000": calibration(logits, labels).to_dict(),
-        "reliability_before": _rounded(reliability(logits[scored], labels[scored])),
-        "reliability_after": _rounded(reliability(logits[scored] / temperature, labels[scored])),
+        "reliability_before": reliability_columns(reliability(logits[scored], labels[scored])),
+        "reliability_after": reliability_columns(reliability(logits[scored] / temperature, labels[scored])),
     }
 
 
-def _rounded(rows: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: round(v, 5) for k, v in row.items()} for row in rows]
+def reliability_columns(rows: list[dict[str, float]]) -> dict[str, list[float]]:
+    """:func:`reliability`'s bins as the record keeps them: a list per quantity, bin i being (i/n, (i+1)/n]."""
+    return {key: [round(row[key], 5) for row in rows] for key in ("fraction", "confidence", "accuracy")}

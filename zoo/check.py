@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .machine import MachineClass, machine_class, training_precision
-from .manifest import WeightsRecord
+from .manifest import HISTORY_KEY, WeightsRecord
 
 # Student's t, 0.995 quantile, by degrees of freedom (two-sided 99 %); past 10 the df=10 value (wider, so safe).
 T_995 = {1: 63.657, 2: 9.925, 3: 5.841, 4: 4.604, 5: 4.032, 6: 3.707, 7: 3.499, 8: 3.355, 9: 3.250, 10: 3.169}
@@ -61,7 +61,7 @@ def plan_check(record: WeightsRecord, here: MachineClass, precision: str, check_
     if precision != record.recipe["settings"]["precision"]:
         differences.append(f"precision: {record.recipe['settings']['precision']} there, {precision} here")
     if not differences:
-        fingerprinted = sum(1 for h in record.recipe["history"] if h.get("weights_sha256"))
+        fingerprinted = record.extra.get(HISTORY_KEY, {}).get("fingerprinted_epochs", 0)
         k = epochs if check_epochs is None else check_epochs
         if not 1 <= k <= epochs:
             raise ValueError(f"--check-epochs must be between 1 and {epochs}")
@@ -94,18 +94,28 @@ def plan_check_here(record: WeightsRecord) -> CheckPlan:
     return plan_check(record, here, training_precision(record.recipe["settings"]["precision"], "cpu", here), None)
 
 
-def compare_fingerprints(record: WeightsRecord, history: list[dict[str, Any]]) -> list[str]:
-    """One line per epoch that both runs fingerprinted, saying whether the new weights equal the recorded ones."""
-    recorded = {h["epoch"]: h.get("weights_sha256") for h in record.recipe["history"]}
-    lines = []
-    for entry in history:
-        expected = recorded.get(entry["epoch"])
-        if expected is None:
-            continue
-        same = entry["weights_sha256"] == expected
-        lines.append(f"epoch {entry['epoch']}: {'equal' if same else 'DIFFERENT'} weights sha256 "
-                     f"{entry['weights_sha256']}{'' if same else f' (published {expected})'}")
-    return lines
+@dataclass(frozen=True)
+class EpochFingerprint:
+    """One epoch's weight sha256 in a retrain beside the published run's."""
+
+    epoch: int
+    sha256: str
+    published: str
+
+    @property
+    def equal(self) -> bool:
+        return self.sha256 == self.published
+
+    def describe(self) -> str:
+        return (f"epoch {self.epoch}: {'equal' if self.equal else 'DIFFERENT'} weights sha256 {self.sha256}"
+                + ("" if self.equal else f" (published {self.published})"))
+
+
+def compare_fingerprints(published: list[dict[str, Any]], history: list[dict[str, Any]]) -> list[EpochFingerprint]:
+    """Every epoch that both runs fingerprinted (the ``published`` history and a retrain's), in the retrain's order."""
+    recorded = {h["epoch"]: h.get("weights_sha256") for h in published}
+    return [EpochFingerprint(entry["epoch"], entry["weights_sha256"], recorded[entry["epoch"]])
+            for entry in history if recorded.get(entry["epoch"])]
 
 
 def within_spread(top1: float, spread: dict[str, Any]) -> tuple[bool, str]:

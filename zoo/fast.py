@@ -4,7 +4,7 @@
 >>> logits = fast(images)            # (N, 3, 32, 32) float, normalised as usual; fp32 logits out
 
 Always ``inference_mode`` and ``torch.compile`` (inductor). The rest depends on the model and the machine
-(:func:`zoo.machine_class`), as measured by ``python benchmarks/fast_options.py`` and ``benchmarks/levers.py`` on
+(:func:`zoo.machine_class`), as measured by ``python -m benchmarks.investigations.fast_options`` and ``benchmarks/investigations/levers.py`` on
 both CPU classes (README, Performance):
 
 * bf16 autocast only on a CPU with native bf16, and only for batches of ``BF16_MIN_BATCH`` or more: where bf16 is
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 BF16_MIN_BATCH = 16
 # No other inductor option: cpp_wrapper gained nothing unfrozen and, frozen, lost at batch 1 (VGG-16 9.3 vs 4.6 ms);
-# max-autotune gained nothing consistent (benchmarks/levers.py, both classes)
+# max-autotune gained nothing consistent (benchmarks/investigations/levers.py, both classes)
 WIDE_CONV_CHANNELS = 64
 
 

@@ -23,7 +23,6 @@ Needs ``torchao`` (``pip install 'cifar10-zoo[int8]'``) and, for compiled int8 k
 from __future__ import annotations
 
 import copy
-import dataclasses
 
 import torch
 from torch import nn
@@ -32,14 +31,14 @@ from .api import get_model, get_weights
 from .data import Split, load_cifar10, load_cifar10_test, normalize
 from .errors import InputError, InputTypeError, ZooError, require_extra
 from .fast import inductor_freezing
-from .manifest import WeightsRecord
+from .manifest import INT8_KEY, WeightsRecord
 from .metrics import Score, score_runtime
 from .models._input import check_cifar_input, check_module
 from .weights import sha256_bytes
 
 CALIBRATION_IMAGES = 512
 CALIBRATION_FILE = "int8_calibration.safetensors"
-RECORD_KEY = "int8"  # the manifest record's entry for the int8 model
+RECORD_KEY = INT8_KEY  # the manifest record's entry for the int8 model
 
 
 def _pt2e():
@@ -194,15 +193,7 @@ def calibration_record(record: WeightsRecord) -> WeightsRecord:
     if not entry:
         raise ZooError(f"{record.name!r} has no published int8 calibration: run `zoo quantize {record.name} --publish` "
                        "in a clone, or quantize it yourself with zoo.quantize(model, images)")
-    calibration = entry["calibration"]
-    return dataclasses.replace(record, filename=calibration["filename"], sha256=calibration["sha256"],
-                               file_size=calibration["file_size"])
-
-
-def published_files(record: WeightsRecord) -> list[WeightsRecord]:
-    """Every file a record publishes, each as a record the weights resolver takes: the weights, then the int8
-    calibration where there is one."""
-    return [record] + ([calibration_record(record)] if RECORD_KEY in record.extra else [])
+    return record.companion(entry["calibration"])
 
 
 def quantized_model(name: str, compile: bool = True) -> nn.Module:

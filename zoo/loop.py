@@ -24,6 +24,7 @@ from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state
 from .data import Split, cutout, load_cifar10, normalize, random_crop_flip
 from .distributed import Ranks, init_from_env, shutdown
 from .errors import CheckpointError, TrainingDivergedError, ZooError, require_extra
+from .record_files import history_bytes
 from .machine import MachineClass, machine_class
 from .manifest import atomic_write_bytes
 from .metrics import score
@@ -70,6 +71,9 @@ class RunResult:
     unrounded_top1: float | None = None  # the float32 weights' score, when the file stores a lower precision
     tta_top1: float | None = None  # the file's score with the recipe's test-time augmentation (recipe.tta)
     trained_on: list[dict[str, Any]] = field(default_factory=list)  # which machine class trained which epochs
+    # torchrun: the rank that returns this. A rank other than 0 writes nothing (no weights_path): its sha256 is that of
+    # the file it would have written, for comparing the ranks with rank 0's file.
+    rank: int = 0
 
 
 def set_determinism(recipe: Recipe, ranks: Ranks, device: torch.device) -> None:
@@ -363,7 +367,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             writer.close()
         if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
             if ranks.is_main:
-                atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
+                atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
             shutdown(ranks)
             return RunResult(history, elapsed, data_sha256, here, trained_on=trained_on)
 
@@ -371,26 +375,22 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             lookahead.finish()
         final_model = ema.module if ema is not None else model
         weights_path = options.output_dir / WEIGHTS_NAME
-        if not ranks.is_main:  # say what this rank holds, so that the ranks can be compared with rank 0's file
-            print(f"rank {ranks.rank}: weights sha256 {sha256_bytes(safetensors_bytes(final_model, recipe))}", flush=True)
+        if not ranks.is_main:  # what this rank holds, so that the ranks can be compared with rank 0's file
+            held = sha256_bytes(safetensors_bytes(final_model, recipe))
             shutdown(ranks)
-            raise SystemExit(0)
+            return RunResult(history, elapsed, data_sha256, here, sha256=held, trained_on=trained_on, rank=ranks.rank)
         weights_bytes = safetensors_bytes(final_model, recipe)
         atomic_write_bytes(weights_path, weights_bytes, ledger)
         final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
         tta = (score(model_from_bytes(recipe.model, weights_bytes), test_split, tta=recipe.tta).top1
                if recipe.tta != "none" else None)
-        atomic_write_bytes(options.output_dir / "history.json", _history_json(history), ledger)
+        atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
         shutdown(ranks)
         # the class that trained the last epochs (a finished run resumed to be released elsewhere trains none here)
         trained_by = trained_on[-1]["machine_class"] if trained_on else here
         return RunResult(history, elapsed, data_sha256, trained_by, weights_path, sha256_file(weights_path),
                          final.top1, final.per_class, unrounded, tta, trained_on)
-
-
-def _history_json(history: list[dict[str, Any]]) -> bytes:
-    return (json.dumps(history, indent=1, allow_nan=False) + "\n").encode("utf-8")  # JSON proper: never a bare NaN
 
 
 def _subsets(options: RunOptions) -> list[int | None]:

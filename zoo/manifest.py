@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,14 @@ from .manifest_schema import SchemaError, check_record
 MANIFEST_NAME = "weights_manifest.json"
 PACKAGE_MANIFEST = Path(__file__).with_name(MANIFEST_NAME)  # an installed package's copy, made when it was built
 CHECKOUT_ROOT = Path(__file__).resolve().parent.parent
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the per-epoch history and the evaluation details moved to files beside the weights
 CORRUPTIONS_KEY = "cifar10_c"  # a record's CIFAR-10-C-style figures (zoo.beyond_clean)
 CALIBRATION_KEY = "calibration"  # a record's calibration figures and published temperature
+HISTORY_KEY = "history"  # a record's pin of its per-epoch log (zoo.record_files)
+HISTORY_FILE = "history.json"
+DETAILS_KEY = "evaluation"  # a record's pin of the detail of its robustness and calibration figures (zoo.record_files)
+DETAILS_FILE = "evaluation.json"
+INT8_KEY = "int8"  # a record's int8 figures and the pin of its calibration file (zoo.int8)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,17 @@ class WeightsRecord:
             T.ConvertImageDtype(torch.float32),  # uint8 / 255 (as PILToTensor did); floats pass
             T.Normalize(self.mean, self.std),
         ])
+
+    def companion(self, pin: dict[str, Any]) -> "WeightsRecord":
+        """This record pointed at another file it publishes (``pin``: its ``filename``, ``sha256`` and ``file_size``;
+        same repo, revision and mirror), for the weights resolver."""
+        return replace(self, filename=pin["filename"], sha256=pin["sha256"], file_size=pin["file_size"])
+
+    def published_files(self) -> list["WeightsRecord"]:
+        """Every file this record publishes, each as a record the weights resolver takes: the weights, then the int8
+        calibration, the per-epoch history and the evaluation details where the record pins them."""
+        pins = [self.extra.get(INT8_KEY, {}).get("calibration"), self.extra.get(HISTORY_KEY), self.extra.get(DETAILS_KEY)]
+        return [self] + [self.companion(pin) for pin in pins if pin]
 
     @classmethod
     def from_dict(cls, name: str, entry: dict[str, Any]) -> "WeightsRecord":
@@ -176,7 +192,31 @@ def render_manifest(records: dict[str, WeightsRecord], datasets: dict[str, dict[
                                 "models": {n: records[n].to_dict() for n in sorted(records)}}
     if datasets:
         document["datasets"] = {k: datasets[k] for k in sorted(datasets)}
-    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+    return compact_json(document) + "\n"
+
+
+def compact_json(value: Any, indent: int = 0, width: int = 118, lead: int = 0) -> str:
+    """JSON indented by two spaces a level, with every object or list that fits in ``width`` columns (after ``lead``
+    columns of key on its first line) on one line, and lists of numbers filled line by line: a record reads and diffs
+    line by line, without a line per number."""
+    flat = json.dumps(value, allow_nan=False)
+    if indent + lead + len(flat) <= width or not isinstance(value, (dict, list)) or not value:
+        return flat
+    inner = " " * (indent + 2)
+    if isinstance(value, dict):
+        lines = [f"{inner}{json.dumps(k)}: {compact_json(v, indent + 2, width, len(json.dumps(k)) + 2)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(lines) + "\n" + " " * indent + "}"
+    if not any(isinstance(v, (dict, list)) for v in value):  # numbers and strings: as many to a line as fit
+        lines, line = [], ""
+        for item in (json.dumps(v, allow_nan=False) for v in value):
+            if line and len(inner) + len(line) + len(item) + 2 > width:
+                lines.append(inner + line + ",")
+                line = ""
+            line += (", " if line else "") + item
+        return "[\n" + "\n".join(lines + [inner + line]) + "\n" + " " * indent + "]"
+    lines = [inner + compact_json(v, indent + 2, width) for v in value]
+    return "[\n" + ",\n".join(lines) + "\n" + " " * indent + "]"
 
 
 def atomic_write_bytes(path: Path, data: bytes, ledger: Path | None = None) -> None:

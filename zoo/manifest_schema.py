@@ -94,6 +94,14 @@ RECORD = {
                    and all(isinstance(c, str) and c for c in v), f"{CIFAR10_CLASSES} different class names"),
     "recipe": MAPPING,
     "license": TEXT,
+    # the per-epoch log beside the weights (zoo.record_files); --check reads the fingerprint count without fetching it
+    "history": MAPPING,
+    "history.filename": FILE,
+    "history.sha256": SHA256_TEXT,
+    "history.file_size": COUNT,
+    "history.epochs": COUNT,
+    "history.fingerprinted_epochs": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                                     "a whole number >= 0"),
 }
 OPTIONAL = {  # checked where present
     "transforms.size": (lambda v: v == CIFAR10_INPUT_SHAPE[-1] and not isinstance(v, bool),
@@ -108,6 +116,7 @@ OPTIONAL = {  # checked where present
     "openvino_int8": MAPPING,
     "cifar10_c": MAPPING,
     "calibration": MAPPING,
+    "evaluation": MAPPING,
 }
 WITHIN = {  # required once the entry around them is there (an int8 entry without its calibration's sha256…)
     "mirror.repo": (_github_repo, "a GitHub repository, OWNER/NAME"),
@@ -119,6 +128,9 @@ WITHIN = {  # required once the entry around them is there (an int8 entry withou
     "int8.calibration.filename": FILE,
     "int8.calibration.sha256": SHA256_TEXT,
     "int8.calibration.file_size": COUNT,
+    "evaluation.filename": FILE,
+    "evaluation.sha256": SHA256_TEXT,
+    "evaluation.file_size": COUNT,
     "int8.metrics.cifar10_test_top1": FRACTION,
     "cifar10_c.float": MAPPING,
     "cifar10_c.float.mean": FRACTION,

@@ -53,16 +53,14 @@ def protected_roots() -> list[Path]:
 
 
 def published_files_in(folder: Path) -> list[Path]:
-    """The files directly in ``folder`` whose bytes are a published weights or calibration file (size, then sha256)."""
+    """The files directly in ``folder`` whose bytes are a file a record publishes (size, then sha256)."""
     from .manifest import published_records
     from .weights import sha256_file
 
     sizes: dict[int, set[str]] = {}
     for record in published_records().values():
-        sizes.setdefault(record.file_size, set()).add(record.sha256)
-        calibration = record.extra.get("int8", {}).get("calibration")
-        if calibration:
-            sizes.setdefault(calibration["file_size"], set()).add(calibration["sha256"])
+        for published in record.published_files():
+            sizes.setdefault(published.file_size, set()).add(published.sha256)
     found = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         with contextlib.suppress(OSError):

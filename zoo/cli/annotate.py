@@ -8,7 +8,7 @@ from pathlib import Path
 from ..annotate import with_fingerprints, with_seed_spread
 from ..errors import InputError
 from ..manifest import published_records
-from ..release.records import write_record
+from ..release.records import write_record, write_record_and_history
 from ._args import add_data_dir, add_published_models
 
 
@@ -42,11 +42,10 @@ def run(args: argparse.Namespace) -> int:
     record = published_records()[args.model]
     try:
         if args.kind == "fingerprints":
-            record = with_fingerprints(record, args.run_dir)
+            write_record_and_history(*with_fingerprints(record, args.run_dir))
         else:
-            record = with_seed_spread(record, args.run_dirs, args.data_dir)
+            write_record(with_seed_spread(record, args.run_dirs, args.data_dir))
     except ValueError as error:  # the annotators' own checks (too few seeds, runs of another recipe)
         raise InputError(str(error)) from None
-    write_record(record)
     print(f"updated the manifest record of {args.model}")
     return 0

@@ -117,12 +117,13 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    """Fetch published weights into the Hugging Face cache (for later offline use) and verify them."""
+    """Fetch every file a record publishes (weights, int8 calibration, per-epoch history) into the Hugging Face
+    cache, for later offline use (``zoo train --check`` reads the history), and verify them."""
     for name in args.models:
-        record = get_weights(name)
-        path = resolve(record)
-        verified_bytes(record, path)
-        print(f"{name}: {path} (sha256 verified)")
+        for published in get_weights(name).published_files():
+            path = resolve(published)
+            verified_bytes(published, path)
+            print(f"{name}: {path} (sha256 verified)")
     return 0
 
 
@@ -154,13 +155,13 @@ def add_parser(commands) -> None:
     commands.add_parser("list", help="models, parameters, top-1, file size, cached?").set_defaults(run=cmd_list)
     info = commands.add_parser("info", help="a published model's figures and provenance (--full: its whole record)")
     add_published_models(info, list_models(pretrained=True))
-    info.add_argument("--full", action="store_true", help="print the whole manifest record (JSON; per-epoch history too)")
+    info.add_argument("--full", action="store_true", help="print the whole manifest record (JSON)")
     add_json(info, "the summary")
     info.set_defaults(run=cmd_info)
     env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
     add_json(env, "the report")
     env.set_defaults(run=cmd_env)
-    download = commands.add_parser("download", help="fetch published weights for offline use, verified")
+    download = commands.add_parser("download", help="fetch published weights (and the files beside them) for offline use, verified")
     add_published_models(download, list_models(pretrained=True), nargs="+", dest="models")
     download.set_defaults(run=cmd_download)
     demo = commands.add_parser("demo", help="load the published models and classify a few test images")

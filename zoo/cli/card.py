@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..card import write_card
+from ..release.card import write_card
 from ..errors import ZooError, require_extra
 from ..manifest import in_checkout, published_records
 from ._args import add_data_dir, add_published_models, output_dir

@@ -1,8 +1,7 @@
-"""zoo docs — maintainers: render the generated parts of the documentation from the manifest: the tables of
-README.md and docs/ (between their ``<!-- zoo:NAME -->`` markers) and the text of every model card
-(weights/NAME/README.md; ``zoo card NAME`` also redraws its figures). ``--check`` writes nothing and exits 1 if
-anything is stale. The speed tables of docs/performance.md and docs/deployment.md come from
-``python benchmarks/readme_tables.py``."""
+"""zoo docs — maintainers: render the generated parts of the documentation from the manifest and the speed files
+of benchmarks/ (``python -m benchmarks.run --out FILE``, one per machine class): the tables of README.md and docs/
+(between their ``<!-- zoo:NAME -->`` markers) and the text of every model card (weights/NAME/README.md; ``zoo card
+NAME`` also redraws its figures). ``--check`` writes nothing and exits 1 if anything is stale."""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +17,7 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..card import render_card
+    from ..release.card import render_card
     from ..manifest import atomic_write_bytes, published_records
     from ..release.records import require_checkout
     from ..release.tables import rendered_documents

@@ -89,7 +89,7 @@ class ResNetCIFAR(ZooClassifier):
         return x if pre_logits else self.fc(x)
 
 
-# Version 1 (issue 24), searched on 5,000 held-out training images (benchmarks/recipe_search_resnet20.json). At 15
+# Version 1 (issue 24), searched on 5,000 held-out training images (benchmarks/investigations/recipe_search_resnet20.json). At 15
 # epochs label smoothing 0.1 led (89.22 % vs 88.26 % without; Cutout 8 alone 88.28 %), but at 40 epochs the two tied
 # (91.38 vs 91.46 %): the short ranking did not hold, so the short runs cannot rank these regularisers. The choice is
 # then the long-schedule one: 200 epochs (chenyaofo's budget) overfit a 0.27 M-parameter net less with both mild

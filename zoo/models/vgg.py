@@ -48,7 +48,7 @@ class VGG16CIFAR10(ZooClassifier):
 
 
 # Version 2 (issue 14): 100 epochs with Cutout 16, trained on an H100 (`--device cuda`, bf16 autocast); chosen among
-# four 40-epoch candidates ranked on 5,000 held-out training images (benchmarks/recipe_search.py). Stored in float16:
+# four 40-epoch candidates ranked on 5,000 held-out training images (benchmarks/investigations/recipe_search.py). Stored in float16:
 # half of the 60 MB, for a rounding cost the manifest records (within 0.02 points).
 RECIPE = Recipe(model="vgg16_cifar10", version=2, epochs=100, batch_size=128, lr=0.1, weight_decay=5e-4,
                 label_smoothing=0.1, crop_padding=4, cutout=16, precision="bf16", weights_dtype="float16")

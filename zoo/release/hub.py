@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import get_weights
-from ..card import render_card
+from .card import render_card
 from ..errors import ZooError
-from ..int8 import CALIBRATION_FILE, published_files
-from ..manifest import WeightsRecord, atomic_write_bytes
+from ..int8 import CALIBRATION_FILE
+from ..manifest import DETAILS_FILE, HISTORY_FILE, WeightsRecord, atomic_write_bytes
 from ..weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
 from .records import write_record
 
-UPLOADED = ("README.md", "*.png", CALIBRATION_FILE)  # beside the weights: model card, figures, int8 calibration
+# beside the weights: the card, its figures, and the files the record pins (int8 calibration, history, evaluation)
+UPLOADED = ("README.md", "*.png", CALIBRATION_FILE, HISTORY_FILE, DETAILS_FILE)
 
 
 class PublishError(ZooError, RuntimeError):
@@ -65,7 +66,7 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
     if not weights.is_file():
         raise PublishError(f"{weights} is missing: publish uploads the checkout's weights/{name}/ (train it with "
                            f"`python -m zoo.train {name} --publish`)")
-    for entry in published_files(record):
+    for entry in record.published_files():
         path = folder / entry.filename
         actual = sha256_file(path) if path.is_file() else "nothing (no file)"
         if actual != entry.sha256:
@@ -120,7 +121,7 @@ def _git(*args: str) -> bytes | None:
 def _commit_holds(revision: str, record: WeightsRecord) -> bool:
     import hashlib
 
-    for item in published_files(record):
+    for item in record.published_files():
         blob = _git("show", f"{revision}:weights/{item.name}/{item.filename}")
         if blob is None or hashlib.sha256(blob).hexdigest() != item.sha256:
             return False

@@ -17,8 +17,9 @@ from ..errors import ZooError
 from ..loop import RunResult
 from ..machine import MachineClass
 from ..models import build_model
-from ..manifest import (WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths, published_datasets,
-                        published_records, read_datasets, read_manifest, render_manifest)
+from ..record_files import Epochs, details_entry, history_bytes, history_entry, json_bytes, split_details
+from ..manifest import (DETAILS_FILE, DETAILS_KEY, HISTORY_FILE, HISTORY_KEY, WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths,
+                        published_datasets, published_records, read_datasets, read_manifest, render_manifest)
 from ..metrics import Score
 from ..recipes import Recipe
 from ..weights import CHECKOUT_WEIGHTS, sha256_file
@@ -54,7 +55,8 @@ def require_checkout(what: str) -> None:
 
 
 def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecord:
-    """The manifest record of a finished run (the one record type that loading reads)."""
+    """The manifest record of a finished run (the one record type that loading reads), without the pin of its
+    history (:func:`write_record_and_history` writes both)."""
     return WeightsRecord(
         name=recipe.model,
         repo_id=f"{HUB_ORG}/zoo-{recipe.model.replace('_', '-')}",
@@ -80,7 +82,6 @@ def make_record(recipe: Recipe, result: RunResult, command: str) -> WeightsRecor
             "machine_class": result.machine_class,
             "train_data_sha256": result.data_sha256,
             "wall_time_s": round(result.wall_time_s, 1),
-            "history": result.history,
             # a run resumed on other machine classes: which trained which epochs (bit-identity is no class's then)
             **({"trained_on": [{"machine": MachineClass(**part["machine_class"]).summary(), **part}
                                for part in result.trained_on]} if len(result.trained_on) > 1 else {}),
@@ -95,8 +96,16 @@ def record_run(recipe: Recipe, result: RunResult, command: str, overwrite: bool 
     if target.exists() and sha256_file(target) != result.sha256 and not overwrite:
         raise ZooError(f"{target} is already published with another sha256; pass --overwrite to replace it.")
     atomic_write_bytes(target, result.weights_path.read_bytes())
-    write_record(make_record(recipe, result, command))
+    write_record_and_history(make_record(recipe, result, command), result.history)
     return target
+
+
+def write_record_and_history(record: WeightsRecord, history: Epochs) -> WeightsRecord:
+    """Write ``history`` to ``weights/NAME/history.json`` and ``record``, pinning it, to the manifest."""
+    atomic_write_bytes(CHECKOUT_WEIGHTS / record.name / HISTORY_FILE, history_bytes(history))
+    pinned = dataclasses.replace(record, extra={**record.extra, HISTORY_KEY: history_entry(history)})
+    write_record(pinned)
+    return pinned
 
 
 def with_entries(name: str, dataset: tuple[str, dict[str, Any]] | None = None, **entries: Any) -> WeightsRecord:
@@ -138,9 +147,12 @@ def record_openvino(name: str, int8: bool, score: Score) -> WeightsRecord:
 
 def record_beyond_clean(name: str, test: Split, progress: Callable[[str], None] | None = None,
                         advance: Callable[[], None] | None = None) -> WeightsRecord:
-    """Corruption and calibration figures of float and int8 ``name`` into its record, and the data set's entry."""
+    """Corruption and calibration figures of float and int8 ``name`` into its record (their detail into
+    ``weights/NAME/evaluation.json``, pinned by the record), and the data set's entry."""
     from ..beyond_clean import measure
     from ..robustness import DATASET_KEY
 
     entries, dataset = measure(name, test, progress, advance)
-    return with_entries(name, dataset=(DATASET_KEY, dataset), **entries)
+    kept, details = split_details(entries)
+    atomic_write_bytes(CHECKOUT_WEIGHTS / name / DETAILS_FILE, json_bytes(details))
+    return with_entries(name, dataset=(DATASET_KEY, dataset), **kept, **{DETAILS_KEY: details_entry(details)})

@@ -123,7 +123,7 @@ def _done(step: str, name: str, run: FinishedRun, record) -> str | None:
         return (f"the record has its {' and '.join(map(repr, keys))} entr{'ies' if len(keys) > 1 else 'y'}"
                 if all(key in record.extra for key in keys) else None)
     if step == "card":
-        from ..card import card_is_current
+        from .card import card_is_current
 
         return f"weights/{name}/README.md is what the record renders" if card_is_current(record) else None
     if step == "readme":
@@ -190,7 +190,7 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
         means = {which: updated.extra[CORRUPTIONS_KEY][which]["mean"] for which in ("float", "int8")}
         return Outcome(step, "done", f"corruption mean {means['float']:.2%} (float) / {means['int8']:.2%} (int8)")
     if step == "card":
-        from ..card import write_card
+        from .card import write_card
 
         return Outcome(step, "done", f"{write_card(name, options.data_dir)} and its figures")
     if step == "readme":

@@ -1,5 +1,6 @@
-"""The model tables of README.md and docs/, rendered from the manifest (and the speed files in ``benchmarks/``):
-``zoo release`` re-renders them, and a test checks that the documents hold what they render today.
+"""The tables of README.md and docs/, rendered from the manifest and the speed files of ``benchmarks/`` (one file
+``python -m benchmarks.run --out FILE`` wrote per machine class): ``zoo docs`` and ``zoo release`` render them, and
+``zoo docs --check`` (a test runs it) says whether the documents hold what they render today.
 
 Each table sits in its document between ``<!-- zoo:NAME -->`` and ``<!-- zoo:end -->``; the prose around it is
 written by hand."""
@@ -11,13 +12,16 @@ from pathlib import Path
 
 from ..manifest import CALIBRATION_KEY, CHECKOUT_ROOT, CORRUPTIONS_KEY, WeightsRecord
 from ..models import ARCHITECTURES
+from .card import RUNTIMES  # the cards' column names: one vocabulary for both
 
 README = CHECKOUT_ROOT / "README.md"
 DOCS = CHECKOUT_ROOT / "docs"
-# Which generated tables each document holds.
-DOCUMENTS = {README: ("models",), DOCS / "models.md": ("models-full",), DOCS / "deployment.md": ("deployment",)}
-# The CPU classes of the Models table's speed column, in its order (benchmarks/run.py's files, one per class).
+# The CPU classes of the speed tables, in their order (benchmarks.run's files, one per class).
 SPEED_FILES = ("results.json", "results-no-bf16.json", "results-avx2.json")
+# Which generated tables each document holds.
+DOCUMENTS = {README: ("models",), DOCS / "models.md": ("models-full",),
+             DOCS / "performance.md": tuple(f"speed {name}" for name in SPEED_FILES),
+             DOCS / "deployment.md": ("deployment", *(f"peers {name}" for name in SPEED_FILES))}
 TTA_LABELS = {"cifar10_test_top1_flip_tta": "flip TTA", "cifar10_test_top1_multicrop_tta": "multi-crop TTA"}
 DEPLOYED = (("int8", ("metrics", "cifar10_test_top1")), ("onnx", ("cifar10_test_top1",)),
             ("openvino", ("cifar10_test_top1",)), ("openvino_int8", ("cifar10_test_top1",)))
@@ -105,10 +109,60 @@ def deployment_table(records: dict[str, WeightsRecord]) -> str:
     return "\n".join(lines)
 
 
+UNPUBLISHED_MARK = "⁵"  # the README's footnote: random weights, timed for the shapes only
+BATCHES = (("batch256", "batch256_img_s", "img/s @256", "{:,.0f}"), ("batch1", "batch1_ms", "ms @1", "{:.3f}"))
+
+
+def performance_table(results: dict) -> str:
+    """reference / zoo / fast at both batch sizes, the fast path's top-1, and training, for the published models."""
+    trained = sorted({model["train"]["precision"] for model in results["models"].values() if "train" in model})
+    header = ("| model | inference, images/s @256: reference / zoo / **fast** | latency @1 (ms): reference / fast "
+              f"| fast top-1 | training images/s: tutorial / zoo ({'/'.join(trained)}) |"
+              "\n|---|---|---|---:|---|")
+    rows = []
+    for name, model in results["models"].items():
+        inference, train = model["inference"], model.get("train")
+        fast = inference["fast"]
+        if fast.get("top1") is None:
+            continue  # unpublished: no top-1, no row here (its speed is in the peers' table)
+        reference = inference.get("reference")
+        ratio = inference.get("fast_over_reference", inference.get("fast_over_zoo"))
+        ref256 = f"{reference['batch256_img_s']:,.0f}" if reference else "—"
+        ref1 = f"{reference['batch1_ms']:.3f}" if reference else "—"
+        training = (f"{train['tutorial_img_s']:,.0f} / {train['zoo_img_s']:,.0f} ({train['speedup']:.1f}×)"
+                    if train else "—")
+        rows.append(f"| `{name}` | {ref256} / {inference['zoo']['batch256_img_s']:,.0f} / "
+                    f"**{fast['batch256_img_s']:,.0f}** ({ratio:.1f}×) | {ref1} / {fast['batch1_ms']:.3f} | "
+                    f"{100 * fast['top1']:.2f} % | {training} |")
+    return header + "\n" + "\n".join(rows)
+
+
+def peers_table(results: dict) -> str:
+    """zoo's paths and the peers at both batch sizes; bold: the fastest of each side; last: best zoo / best peer."""
+    header = (f"| model | {' | '.join(RUNTIMES.values())} | best zoo / best peer |\n"
+              f"|---|{'---:|' * (len(RUNTIMES) + 1)}")
+    rows = []
+    for name, model in results["models"].items():
+        inference = model["inference"]
+        shown = f"`{name}`" + ("" if inference["fast"].get("top1") is not None else UNPUBLISHED_MARK)
+        for batch, key, unit, form in BATCHES:
+            bold = {inference["best_zoo"][batch], inference["best_peer"][batch]}
+            cells = [("—" if label not in inference else
+                      (f"**{form.format(inference[label][key])}**" if label in bold else form.format(inference[label][key])))
+                     for label in RUNTIMES]
+            rows.append(f"| {shown} {unit} | {' | '.join(cells)} | "
+                        f"{inference['best_zoo_over_best_peer'][batch]:.2f}× |")
+    return header + "\n" + "\n".join(rows)
+
+
 def rendered_tables(records: dict[str, WeightsRecord], benchmarks: Path = CHECKOUT_ROOT / "benchmarks") -> dict[str, str]:
     speeds = fast_path_speeds(benchmarks)
-    return {"models": models_summary_table(records, speeds), "models-full": models_table(records, speeds),
-            "deployment": deployment_table(records)}
+    tables = {"models": models_summary_table(records, speeds), "models-full": models_table(records, speeds),
+              "deployment": deployment_table(records)}
+    for name in SPEED_FILES:
+        results = json.loads((benchmarks / name).read_text(encoding="utf-8"))
+        tables[f"speed {name}"], tables[f"peers {name}"] = performance_table(results), peers_table(results)
+    return tables
 
 
 def rendered_documents(records: dict[str, WeightsRecord]) -> dict[Path, str]:

@@ -1,6 +1,6 @@
 """Where a training step's time goes: the model step alone vs batched augmentation + normalisation.
 
-    python benchmarks/train_step.py [--data-dir DIR] [--profile]
+    python -m benchmarks.investigations.train_step [--data-dir DIR] [--profile]
 
 Model step = forward + backward + SGD step on one fixed batch of 256 (in the precision zoo.train uses here: the
 recipe's bf16 autocast, fp32 where bf16 is emulated; channels_last, 2 threads);
@@ -19,13 +19,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.data import load_cifar10, normalize  # noqa: E402
-from zoo.machine import training_precision  # noqa: E402
-from zoo.models import build_model  # noqa: E402
-from zoo.recipes import get_recipe  # noqa: E402
-from zoo.loop import epoch_batches  # noqa: E402
+from zoo.data import load_cifar10, normalize
+from zoo.machine import training_precision
+from zoo.models import build_model
+from zoo.recipes import get_recipe
+from zoo.loop import epoch_batches
 
 
 def seconds_per_call(fn, repeat: int) -> float:

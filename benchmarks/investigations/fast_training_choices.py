@@ -3,7 +3,7 @@ or 512. Each contestant is a full training step of the recipe (forward, backward
 real CIFAR-10 images in the precision ``zoo.train`` uses here; the contestants take turns, and each figure is the
 median images/s over the turns (after one untimed warm-up step each, the compilation included there).
 
-    python benchmarks/fast_training_choices.py [--model airbench94_cifar10] [--turns 5] [--out FILE.json]
+    python -m benchmarks.investigations.fast_training_choices [--model airbench94_cifar10] [--turns 5] [--out FILE.json]
 """
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.data import load_cifar10, normalize  # noqa: E402
-from zoo.loop import autocast, make_optimizer  # noqa: E402
-from zoo.machine import machine_class, training_precision  # noqa: E402
-from zoo.models import build_model  # noqa: E402
-from zoo.recipes import get_recipe  # noqa: E402
+from zoo.data import load_cifar10, normalize
+from zoo.loop import autocast, make_optimizer
+from zoo.machine import machine_class, training_precision
+from zoo.models import build_model
+from zoo.recipes import get_recipe
 
 
 def contestant(name: str, batch_size: int, compiled: bool, images: torch.Tensor, labels: torch.Tensor):

@@ -1,14 +1,15 @@
-"""The model card's "Beyond the clean test set" section and its reliability diagram, from the record alone (the
-figures ``zoo evaluate NAME --corruptions --calibration --publish`` stored there)."""
+"""The model card's "Beyond the clean test set" section and its reliability diagram, from the record and its
+evaluation details (the figures ``zoo evaluate NAME --corruptions --calibration --publish`` stored there)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from .corruptions import CORRUPTIONS, FAMILIES, SEVERITIES
-from .machine import MachineClass
-from .manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord
+from ..corruptions import CORRUPTIONS, FAMILIES, SEVERITIES
+from ..machine import MachineClass
+from ..manifest import CALIBRATION_KEY, CORRUPTIONS_KEY, WeightsRecord
+from ..record_files import with_details
 
 RELIABILITY_PNG = "reliability.png"
 RUNTIME_NAMES = {"float": "float (fp32)", "int8": "int8"}
@@ -32,6 +33,7 @@ def section(record: WeightsRecord) -> str:
     """The Markdown section (empty for a record without the figures)."""
     if not has_figures(record):
         return ""
+    record = with_details(record)
     corruptions, calibration = record.extra[CORRUPTIONS_KEY], record.extra[CALIBRATION_KEY]
     reference = corruptions["reference"]
     header = "| | " + " | ".join(f"severity {s}" for s in SEVERITIES) + " | mean |\n|---|" + "---:|" * 6
@@ -106,21 +108,20 @@ Measured with `{corruptions['command']}` on {MachineClass(**machine).summary()};
 
 def plot_reliability(record: WeightsRecord, path: Path) -> None:
     """Accuracy against confidence per bin, before and after the temperature (float model), from the record."""
-    from .figures import pyplot, save_png
+    from ..figures import pyplot, save_png
 
     plt = pyplot()
-    calibration = record.extra[CALIBRATION_KEY]["float"]
+    calibration = with_details(record).extra[CALIBRATION_KEY]["float"]
     figure, panels = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
     for axes, when, title in ((panels[0], "before", "as published"),
                               (panels[1], "after", f"temperature {calibration['temperature']}")):
-        bins = calibration[f"reliability_{when}"]
-        width = bins[0]["upper"] - bins[0]["lower"]
-        centres = [b["lower"] + width / 2 for b in bins]
-        used = [b for b in bins if b["fraction"] > 0]
-        axes.bar([b["lower"] + width / 2 for b in used], [b["accuracy"] for b in used], width=width * 0.9,
+        bins = calibration[f"reliability_{when}"]  # a list per quantity; bin i is (i/n, (i+1)/n]
+        width = 1 / len(bins["fraction"])
+        used = [i for i, fraction in enumerate(bins["fraction"]) if fraction > 0]
+        axes.bar([(i + 0.5) * width for i in used], [bins["accuracy"][i] for i in used], width=width * 0.9,
                  color="tab:blue", label="accuracy")
         axes.plot([0, 1], [0, 1], color="gray", linestyle="--", label="perfect calibration")
-        axes.plot([c for c, b in zip(centres, bins) if b["fraction"] > 0], [b["confidence"] for b in used], "o",
+        axes.plot([(i + 0.5) * width for i in used], [bins["confidence"][i] for i in used], "o",
                   color="tab:orange", markersize=4, label="mean confidence")
         axes.set_xlim(0, 1)
         axes.set_ylim(0, 1)

@@ -1,7 +1,7 @@
 """The seed runs of a recipe, summarised from their run folders: per seed, the final single-crop and multi-crop-TTA
 top-1 (as ``zoo train`` printed them), the training time, the machine class; and their mean and spread.
 
-    python benchmarks/seed_runs.py NAME RUN_DIR... [--out FILE.json]
+    python -m benchmarks.investigations.seed_runs NAME RUN_DIR... [--out FILE.json]
 
 Each RUN_DIR is a finished ``python -m zoo.train NAME --seed S --output-dir RUN_DIR`` run, with its log beside it
 (``RUN_DIR.log``: the command's output). Nothing is trained or scored again.
@@ -15,10 +15,9 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.checkpoint import load_checkpoint  # noqa: E402
-from zoo.machine import MachineClass  # noqa: E402
+from zoo.checkpoint import load_checkpoint
+from zoo.machine import MachineClass
 
 FINAL = re.compile(r": top-1 (?P<top1>[0-9.]+) on 10000 test images, (?P<seconds>[0-9]+) s training, sha256 (?P<sha>\w+)")
 TTA = re.compile(r"top-1 with multi-crop test-time augmentation: (?P<tta>[0-9.]+)")

@@ -1,10 +1,10 @@
 """The levers on zoo's CPU inference path, measured side by side per model and batch size (issue 22).
 
-    python benchmarks/levers.py [--models lenet …] [--out benchmarks/levers.json] [--quick]
+    python -m benchmarks.investigations.levers [--models lenet …] [--out benchmarks/investigations/levers.json] [--quick]
 
 Each contestant is the fast path (``zoo.prepare_for_cpu_inference``: its input check, layout, autocast and
 inference mode) around a different compiled model, so that only the lever differs:
-  fast          — the fast path as it ships (benchmarks/levers*.json were measured when it shipped
+  fast          — the fast path as it ships (benchmarks/investigations/levers*.json were measured when it shipped
                   ``cpp_wrapper``, unfrozen, for every model; it now freezes the wide-convolution models, no
                   ``cpp_wrapper``: the "frozen" row for those, "unfrozen" for lenet);
   unfrozen      — plain ``torch.compile``, no option;
@@ -36,17 +36,14 @@ from typing import Callable
 import torch
 import torch._inductor.config
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
-from run import summary, timed, warm_up_compiler  # noqa: E402
+from benchmarks.run import summary, timed, warm_up_compiler
 
-import zoo  # noqa: E402
-from zoo.data import load_cifar10  # noqa: E402
-from zoo.fast import FastCPUInference  # noqa: E402
-from zoo.manifest import published_records  # noqa: E402
-from zoo.metrics import score_runtime  # noqa: E402
+import zoo
+from zoo.data import load_cifar10
+from zoo.fast import FastCPUInference
+from zoo.manifest import published_records
+from zoo.metrics import score_runtime
 
 # Freezing is the fast path's own switch (FastCPUInference.freezing: inductor's config patched while dynamo traces);
 # as a torch.compile option it reaches inductor alone and freezes nothing (what this file measured before).

@@ -1,6 +1,6 @@
 """Where a batch goes in zoo's int8 model, against OpenVINO's NNCF int8 (issue 22: what bounds int8 against it).
 
-    python benchmarks/int8_profile.py [--models lenet …] [--batch 256] [--out benchmarks/int8_profile.json]
+    python -m benchmarks.investigations.int8_profile [--models lenet …] [--batch 256] [--out benchmarks/investigations/int8_profile.json]
 
 Per published model, on a batch of normalised test images (256 unless ``--batch``), ``torch.utils.benchmark.Timer``
 medians (2 threads) of
@@ -11,7 +11,7 @@ medians (2 threads) of
 each as images/s and as achieved multiply-adds/s (``torch.utils.flop_counter`` on the float model: the convolutions
 and linear layers, the work either runtime cannot skip), beside the ceiling: the throughput on both cores of the
 instructions oneDNN's int8 convolutions use here — VPDPBUSD with VNNI, VPMADDUBSW + VPMADDWD + VPADDD on AVX2 without
-(``benchmarks/int8_peak.cpp``, built with the C++ compiler the int8 model needs anyway). This machine's speed moves
+(``benchmarks/investigations/int8_peak.cpp``, built with the C++ compiler the int8 model needs anyway). This machine's speed moves
 by ±20 % from one minute to the next, so the contestants and the ceiling take ``ROUNDS`` turns and every figure is a
 median over the turns. Then the torch profiler's operator table of zoo's int8 call, which names the kernels that
 hold the time.
@@ -32,15 +32,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
-from batch1_profile import median_us  # noqa: E402
-from peers import peer_builders  # noqa: E402
+from benchmarks.investigations.batch1_profile import median_us
+from benchmarks.peers import peer_builders
 
-import zoo  # noqa: E402
-from zoo.data import load_cifar10, normalize  # noqa: E402
-from zoo.int8 import calibration_images  # noqa: E402
+import zoo
+from zoo.data import load_cifar10, normalize
+from zoo.int8 import calibration_images
 
 ROUNDS = 5
 THREADS = 2

@@ -25,6 +25,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# Python that sends Torch Hub's requests to github.com and api.github.com to ``endpoint`` instead (put before the code
+# under test, in its interpreter): a user's torch.hub.load("org/zoo", ...) exactly, with this server as GitHub.
+TORCH_HUB_TO_LOOPBACK = """
+import urllib.request, torch.hub
+
+def _to_loopback(url, *args, **kwargs):
+    request = url if isinstance(url, urllib.request.Request) else urllib.request.Request(url)
+    for host in ("https://api.github.com", "https://github.com"):
+        if request.full_url.startswith(host):
+            request.full_url = {endpoint!r} + request.full_url[len(host):]
+    return urllib.request.urlopen(request, *args, **kwargs)
+
+torch.hub.urlopen = _to_loopback
+"""
+
 OWNER_NAME = r"/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 TREE = re.compile(rf"^{OWNER_NAME}/tree/(?P<ref>[^/]+)/?$")
 API_LIST = re.compile(rf"^/repos{OWNER_NAME}/(?P<kind>branches|tags)$")

@@ -1,6 +1,6 @@
 """Where one image's time goes on the fast path, against onnxruntime (issue 22: what bounds batch 1).
 
-    python benchmarks/batch1_profile.py [--models lenet …] [--out benchmarks/batch1_profile.json]
+    python -m benchmarks.investigations.batch1_profile [--models lenet …] [--out benchmarks/investigations/batch1_profile.json]
 
 ``torch.utils.benchmark.Timer`` (median of blocked runs, 2 threads) times, per model, on one normalised image, in
 ``ROUNDS`` turns (this machine's speed moves by ±20 % from one minute to the next; each figure is the median of its
@@ -27,15 +27,12 @@ from pathlib import Path
 import torch
 from torch.utils.benchmark import Timer
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
 
-import levers  # noqa: E402
-import peers  # noqa: E402
+from benchmarks import peers
+from benchmarks.investigations import levers
 
-import zoo  # noqa: E402
-from zoo.models._input import check_cifar_input  # noqa: E402
+import zoo
+from zoo.models._input import check_cifar_input
 
 ROUNDS = 5
 

@@ -6,7 +6,7 @@ those, so the ranking never looks at the test set. Runs go ``--parallel`` at a t
 VGG-16 runs at batch 128; on a CPU use 1), each logging to ``OUT/LABEL.log`` with its checkpoint in ``OUT/LABEL/``;
 ``OUT/summary.json`` gets the ranking, refreshed as runs finish. ``--summarize`` only rewrites the summary.
 
-    python benchmarks/recipe_search.py vgg16_cifar10 --device cuda --parallel 4 --out runs/search \\
+    python -m benchmarks.investigations.recipe_search vgg16_cifar10 --device cuda --parallel 4 --out runs/search \\
         "e80-c8=--epochs 80" "e80-c16=--epochs 80 --cutout 16"
 """
 from __future__ import annotations

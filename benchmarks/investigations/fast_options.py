@@ -1,6 +1,6 @@
 """Each option of the fast CPU inference path against the plain model, at batch 256 and batch 1, on this machine.
 
-    python benchmarks/fast_options.py [--models lenet cifar_quick vgg16_cifar10] [--repeat 20] [--out FILE.json]
+    python -m benchmarks.investigations.fast_options [--models lenet cifar_quick vgg16_cifar10] [--repeat 20] [--out FILE.json]
 
 Speed-ups over the plain model (fp32, NCHW, ``no_grad``), medians with the contestants taking turns. This is the
 measurement behind the choices ``zoo.prepare_for_cpu_inference`` makes per machine class (zoo/fast.py); run it
@@ -16,13 +16,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from run import plain, timed, warm_up_compiler  # noqa: E402
+from benchmarks.run import plain, timed, warm_up_compiler
 
-import zoo  # noqa: E402
-from zoo.fast import FastCPUInference  # noqa: E402
+import zoo
+from zoo.fast import FastCPUInference
 
 OPTIONS = {  # label: FastCPUInference options
     "bf16 at every batch size, channels_last": dict(bf16=True, channels_last=True, bf16_min_batch=1),

@@ -2,7 +2,7 @@
 kernel, zero padding included) and without the taps that fall on the zero padding, which oneDNN's direct
 convolutions skip — why an int8 rate "above the ceiling" (VGG-16's small maps: a fifth of its taps are padding) is not.
 
-    python benchmarks/multiply_adds.py
+    python -m benchmarks.investigations.multiply_adds
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import zoo  # noqa: E402
+import zoo
 
 
 def multiply_adds(model: torch.nn.Module) -> tuple[float, float]:

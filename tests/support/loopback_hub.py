@@ -15,7 +15,7 @@ What ``huggingface_hub`` sends for ``hf_hub_download``, ``create_repo`` and ``up
 
 Writes need ``Authorization: Bearer <token>`` when the hub has a ``token``. A repo folder ``ROOT/<owner>/<repo>/``
 present at start is that repo's first commit on ``main``. Every request is recorded in ``requests``.
-Run it by hand with ``python tests/loopback_hub.py ROOT [PORT]``.
+Run it by hand with ``python -m tests.support.loopback_hub ROOT [PORT]`` (from the repository root).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The card follows the Hugging Face Hub's model-card format (YAML metadata, then Markdown). Its text comes from
 the manifest record alone; the confusion-matrix figure from scoring the published file on the CIFAR-10 test set;
-the training curves from the per-epoch log the trainer stored in the record. The metadata is written by
+the training curves from the run's per-epoch log (``weights/NAME/history.json``, pinned by the record). The metadata is written by
 ``huggingface_hub.ModelCard``. Figures need matplotlib (``pip install 'cifar10-zoo[plots]'``).
 """
 from __future__ import annotations
@@ -11,16 +11,17 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from .api import get_model, get_weights
+from ..api import get_model, get_weights
 from .card_beyond import RELIABILITY_PNG, has_figures, plot_reliability, section
-from .data import load_cifar10_test
-from .errors import DISTRIBUTION
-from .figures import pyplot, save_png
-from .manifest import CHECKOUT_ROOT, CORRUPTIONS_KEY, WeightsRecord, atomic_write_bytes
-from .metrics import score
-from .models import ARCHITECTURES
-from .openvino_ir import RECORD_KEYS
-from .weights import CHECKOUT_WEIGHTS
+from ..data import load_cifar10_test
+from ..errors import DISTRIBUTION
+from ..figures import pyplot, save_png
+from ..record_files import published_history
+from ..manifest import CHECKOUT_ROOT, CORRUPTIONS_KEY, HISTORY_KEY, WeightsRecord, atomic_write_bytes
+from ..metrics import score
+from ..models import ARCHITECTURES
+from ..openvino_ir import RECORD_KEYS
+from ..weights import CHECKOUT_WEIGHTS
 
 CONFUSION_PNG = "confusion_matrix.png"
 CURVES_PNG = "training_curves.png"
@@ -59,8 +60,7 @@ def render_card(record: WeightsRecord) -> str:
     rows = "\n".join(f"| {name} | {per_class[name]:.1%} | {round(per_class[name] * TEST_IMAGES_PER_CLASS)} / "
                      f"{TEST_IMAGES_PER_CLASS} |" for name in record.categories)
     recipe_rows = "\n".join(f"| `{k}` | {v} |" for k, v in settings.items() if k != "model")
-    log_rows = "\n".join(f"| {h['epoch']} | {h['lr']:.4g} | {h['train_loss']:.4f} | {h['train_acc']:.2%} | "
-                         f"{h['test_top1']:.2%} | {h.get('weights_sha256', '')[:16]} |" for h in record.recipe["history"])
+    log = record.extra[HISTORY_KEY]
     return str(ModelCard(f"---\n{card_metadata(record).to_yaml()}\n---\n\n" + f"""# `{record.name}` — CIFAR-10
 
 {ARCHITECTURES[record.name].description} {record.num_params:,} parameters; `{record.filename}` is {record.file_size:,} bytes,
@@ -116,7 +116,7 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 
 `{record.recipe["command"]}` regenerates this file bit for bit on the machine class it was made on
 ({_class_words(record)}); `{record.recipe["command"]} --check` verifies it there, and
-`--check-epochs K` verifies the first K epochs in minutes against the weight fingerprints in the log below.
+`--check-epochs K` verifies the first K epochs in minutes against the weight fingerprints of the per-epoch log.
 {_machine_note(record)}Training took {record.recipe["wall_time_s"]:.0f} s in the training loop. Training data sha256:
 `{record.recipe["train_data_sha256"]}`.
 {_spread_note(record)}
@@ -127,16 +127,10 @@ Top-1 accuracy **{record.top1:.2%}** on all 10,000 CIFAR-10 test images (final e
 SGD with a one-cycle schedule (torch `OneCycleLR`, linear), {_augmentation(settings)} done on whole batches of
 uint8 tensors, cross-entropy with label smoothing.
 
-Per-epoch log (test top-1 as the training run measured it after each epoch; the headline figure above is the
-published file scored in fp32):
-
-<details><summary>{len(record.recipe["history"])} epochs</summary>
-
-| epoch | learning rate | train loss | train top-1 (augmented) | test top-1 | weights sha256 (first 16) |
-|---:|---:|---:|---:|---:|---|
-{log_rows}
-
-</details>
+The per-epoch log is [`{log["filename"]}`]({log["filename"]}), beside the weights: {log["epochs"]} epochs, each with its
+learning rate, train loss and top-1 (augmented), test top-1 as the run measured it (the headline figure above is the
+published file scored in fp32), seconds, and the weights' sha256 ({log["fingerprinted_epochs"]} epochs fingerprinted).
+Its sha256: `{log["sha256"]}`.
 
 ## Citation
 
@@ -222,7 +216,7 @@ def _deployment_speed(name: str) -> str:
                                 f"({RUNTIMES[inference['best_zoo'][batch]]})")
     if not rows:
         return ""
-    return ("\nSpeed, images/s at batch 256 / ms at batch 1 (`python benchmarks/run.py --out FILE`; plain: the model "
+    return ("\nSpeed, images/s at batch 256 / ms at batch 1 (`python -m benchmarks.run --out FILE`; plain: the model "
             "`pretrained=True` returns; fast: `zoo.prepare_for_cpu_inference`; the others are the runtimes a "
             "deployment could pick instead, `benchmarks/peers.py`):\n\n"
             f"| CPU | {' | '.join(RUNTIMES.values())} |\n|---|{'---:|' * len(RUNTIMES)}\n" + "\n".join(rows) + "\n"
@@ -300,7 +294,7 @@ def plot_confusion(record: WeightsRecord, confusion: list[list[int]], path: Path
 
 def plot_curves(record: WeightsRecord, path: Path) -> None:
     plt = pyplot()
-    history = record.recipe["history"]
+    history = published_history(record)
     epochs = [h["epoch"] for h in history]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
     loss_axes.plot(epochs, [h["train_loss"] for h in history], label="train loss")

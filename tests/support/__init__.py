@@ -1,0 +1,97 @@
+"""What the tests (and the benchmarks that time a Hub load) share: where the repository is, which models to test, how
+to run zoo in a fresh interpreter, how a bad input must fail, and the loopback servers (``loopback_hub``,
+``loopback_github``) and the PyTorch tutorial's own networks (``tutorial_models``) in this package.
+
+The in-process command-line runner is the ``cli`` fixture (``tests/conftest.py``): it costs no interpreter start, so
+a test runs a command in a fresh interpreter (:func:`zoo_command`) only where that is the point — environment
+variables read at import, a package hidden, an installed copy, a signal."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from zoo.api import list_models
+from zoo.weights import MIRROR_REPO
+
+REPO = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+GITHUB_REPO = MIRROR_REPO  # the repository the records' mirror names (README: torch.hub.load("org/zoo", ...))
+RUN_SLOW = IN_CI or os.environ.get("ZOO_RUN_SLOW") == "1"
+
+# Tests run over the registry, so a new model is tested without a test edit: every registered architecture, and every
+# one with published weights in weights_manifest.json.
+ARCHITECTURE_NAMES = list_models()
+PUBLISHED_NAMES = list_models(pretrained=True)
+
+USAGE, RUNTIME = 2, 1  # zoo's exit statuses: a usage error, any other failure
+
+
+def smallest(published: dict) -> str:
+    """The published model with the smallest file: the cheapest to download, load and run, for the tests that are
+    about anything but the model."""
+    return min(published, key=lambda name: (published[name].file_size, name))
+
+
+def missing(reason: str):
+    """Skip on a developer machine, fail in CI (where everything must be there)."""
+    import pytest  # (here: the benchmarks import this package without pytest installed)
+
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: missing test inputs are a failure)")
+    pytest.skip(reason)
+
+
+def same_class(entry: dict) -> list[str]:
+    """How this machine's class differs from the one a manifest entry was measured on (empty: the same class)."""
+    from zoo.machine import machine_class
+
+    return machine_class().differences(entry["machine_class"])
+
+
+def run_python(code: str, cwd: Path = REPO, env: dict[str, str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter, without the caller's HF_* and ZOO_WEIGHTS_DIR settings. It imports the zoo
+    in ``cwd`` where there is one (``python -c`` puts ``cwd`` first), else this clone's (PYTHONPATH) — never the copy
+    installed in the venv, which in CI is a non-editable one without weights/ beside it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_WEIGHTS"))}
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def zoo_command(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
+                setup: str = "") -> subprocess.CompletedProcess:
+    """The ``zoo`` command line in a fresh interpreter (the zoo that ``cwd`` imports: this clone's by default);
+    ``setup`` is Python run before it (to hide a package, …)."""
+    return run_python(f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))", cwd, env)
+
+
+def assert_clean_error(run: subprocess.CompletedProcess, status: int, *fragments: str) -> str:
+    """``run`` failed as zoo promises: exit ``status``, no traceback, one line on stderr holding every fragment
+    (what was wrong and what to do). Returns the line."""
+    assert run.returncode == status, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def readme_block(marker: str) -> str:
+    """The code block after the README's ``<!-- test: MARKER ...`` line, as it stands."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    after = text.split(f"<!-- test: {marker} ", 1)[1]
+    return after.split("```", 2)[1].split("\n", 1)[1]
+
+
+def installed_copy(folder: Path) -> Path:
+    """The zoo package copied into ``folder`` as a build installs it (no checkout around it; the repository's manifest
+    copied in, as setup.py does): an installed zoo, without building a wheel. Returns ``folder``."""
+    shutil.copytree(REPO / "zoo", folder / "zoo", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "weights_manifest.json", folder / "zoo" / "weights_manifest.json")
+    return folder
