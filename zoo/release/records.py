@@ -17,9 +17,10 @@ from ..errors import ZooError
 from ..loop import RunResult
 from ..machine import MachineClass
 from ..models import build_model
+from ..manifest import (DETAILS_FILE, DETAILS_KEY, HISTORY_FILE, HISTORY_KEY, WeightsRecord, atomic_write_bytes,
+                        in_checkout, manifest_paths, published_datasets, published_records, read_datasets,
+                        read_manifest, render_manifest)
 from ..record_files import Epochs, details_entry, history_bytes, history_entry, json_bytes, split_details
-from ..manifest import (DETAILS_FILE, DETAILS_KEY, HISTORY_FILE, HISTORY_KEY, WeightsRecord, atomic_write_bytes, in_checkout, manifest_paths,
-                        published_datasets, published_records, read_datasets, read_manifest, render_manifest)
 from ..metrics import Score
 from ..recipes import Recipe
 from ..weights import CHECKOUT_WEIGHTS, sha256_file
