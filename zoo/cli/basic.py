@@ -117,8 +117,8 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    """Fetch every file a record publishes (weights, int8 calibration, per-epoch history) into the Hugging Face
-    cache, for later offline use (``zoo train --check`` reads the history), and verify them."""
+    """Fetch every file a record publishes (weights, int8 calibration, per-epoch history, evaluation details) into the
+    Hugging Face cache, for later offline use (``zoo train --check`` reads the history), and verify them."""
     for name in args.models:
         for published in get_weights(name).published_files():
             path = resolve(published)
@@ -161,7 +161,8 @@ def add_parser(commands) -> None:
     env = commands.add_parser("env", help="this machine's class and what follows from it (precision, --check, fast path)")
     add_json(env, "the report")
     env.set_defaults(run=cmd_env)
-    download = commands.add_parser("download", help="fetch published weights (and the files beside them) for offline use, verified")
+    download = commands.add_parser("download",
+                                   help="fetch published weights (and the files beside them) for offline use, verified")
     add_published_models(download, list_models(pretrained=True), nargs="+", dest="models")
     download.set_defaults(run=cmd_download)
     demo = commands.add_parser("demo", help="load the published models and classify a few test images")

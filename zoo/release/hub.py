@@ -1,6 +1,6 @@
 """Upload the weights: ``zoo publish [NAME…] [--repo-id-prefix OWNER/PREFIX] [--dry-run]``.
 
-For each model, ``weights/NAME/`` (the safetensors file, its model card and figures) goes to the Hugging Face
+For each model, ``weights/NAME/`` (the files its record pins, its model card and figures) goes to the Hugging Face
 Hub repo ``OWNER/PREFIX-NAME`` (created if missing) in one commit, through ``huggingface_hub``'s ``create_repo``
 and ``create_commit``. The Hub is asked what it now serves at that commit — the file's sha256 must be the
 manifest's — and then the manifest records the repo id and the **commit id** as ``revision``: unlike a branch or a
@@ -20,13 +20,12 @@ from pathlib import Path
 from ..api import get_weights
 from .card import render_card
 from ..errors import ZooError
-from ..int8 import CALIBRATION_FILE
-from ..manifest import DETAILS_FILE, HISTORY_FILE, WeightsRecord, atomic_write_bytes
+from ..manifest import WeightsRecord, atomic_write_bytes
 from ..weights import CHECKOUT_WEIGHTS, MIRROR_REPO, sha256_file
 from .records import write_record
 
-# beside the weights: the card, its figures, and the files the record pins (int8 calibration, history, evaluation)
-UPLOADED = ("README.md", "*.png", CALIBRATION_FILE, HISTORY_FILE, DETAILS_FILE)
+# beside the files the record pins (weights, int8 calibration, history, evaluation): the card and its figures
+UPLOADED = ("README.md", "*.png")
 
 
 class PublishError(ZooError, RuntimeError):
@@ -72,7 +71,8 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
         if actual != entry.sha256:
             raise PublishError(f"{path} has sha256 {actual}, not the manifest's {entry.sha256}: refusing to upload "
                                f"bytes the manifest does not describe (restore it: `git checkout -- {path}`)")
-    files = [weights] + sorted(p for pattern in UPLOADED for p in folder.glob(pattern))
+    files = [folder / entry.filename for entry in record.published_files()] + sorted(
+        p for pattern in UPLOADED for p in folder.glob(pattern))
     if folder / "README.md" not in files:
         raise PublishError(f"{folder / 'README.md'} is missing: write the model card first (`zoo card {name}`)")
     repo_id = repo_id_for(name, repo_id_prefix) if repo_id_prefix else record.repo_id
