@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from tests.support import PUBLISHED_NAMES
+from tests.support import ONE_PER_MODEL_FILE
 
 
 def test_ece_of_known_cases():
@@ -60,7 +60,7 @@ def test_bad_logits_are_refused():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_published_calibration_figures_are_measured_again(name, published, test_split):
     """The record's calibration entry is what the published model's logits give on the records' class; elsewhere the
     temperature and ECE are close to it."""

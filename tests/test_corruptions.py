@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.support import PUBLISHED_NAMES, REPO, missing, zoo_command
+from tests.support import ONE_PER_MODEL_FILE, REPO, missing, zoo_command
 
 @pytest.fixture(scope="module")
 def scipy():
@@ -136,7 +136,7 @@ def test_severity_is_what_the_corruption_does_not_a_seed(scipy, test_split):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["float", "int8"])
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_subset_scores_are_the_recorded_ones(name, runtime, subsets, published, test_split):
     """Each model scores the regenerated subset exactly as recorded, on the records' class."""
     from zoo import beyond_clean
@@ -237,7 +237,7 @@ def test_damaged_cache_file_is_made_again(scipy, test_split, tmp_path, monkeypat
     (["--corruptions", "fog", "--severity", "6"], "severity 6 is out of range"),
     (["--severity", "2"], "add --corruptions"),
     (["--int8", "--checkpoint", str(REPO / "weights" / "lenet" / "model.safetensors")], "drop --checkpoint"),
-    (["--publish", "--corruptions", "fog"], "give it with NAME alone"),
+    (["--record", "--corruptions", "fog"], "give it with NAME alone"),
 ])
 def test_bad_corruption_arguments_get_one_line(args, says, tmp_path, cli):
     run = cli("evaluate", "lenet", *args, env={"ZOO_DATA_DIR": str(tmp_path)})
@@ -270,7 +270,7 @@ def test_api_refuses_bad_corruption_input(scipy):
 
 
 def test_manifest_keeps_its_datasets_when_a_record_is_written(published, tmp_path):
-    """Writing one model's record (zoo quantize --publish, zoo train …) keeps the regenerated arrays' sha256."""
+    """Writing one model's record (zoo quantize --record, zoo train …) keeps the regenerated arrays' sha256."""
     import dataclasses
     import shutil
 

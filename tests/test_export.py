@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import zoo
-from tests.support import PUBLISHED_NAMES, missing, zoo_command
+from tests.support import ONE_PER_MODEL_FILE, missing, zoo_command
 from zoo.data import normalize
 
 # Logits of the exported graph vs PyTorch's, both fp32 on the CPU: the same arithmetic in another order
@@ -25,7 +25,7 @@ def onnx_runtime():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, published, test_split, tmp_path):
     import onnx
 

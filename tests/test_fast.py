@@ -7,12 +7,12 @@ import pytest
 import torch
 
 import zoo
-from tests.support import PUBLISHED_NAMES, REPO, run_python
+from tests.support import ONE_PER_MODEL_FILE, REPO, run_python
 from zoo.data import normalize
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_fast_path_keeps_top1_within_a_tenth_of_a_point(name, published, test_split):
     if name not in published:
         pytest.skip(f"{name} is not published")

@@ -22,7 +22,8 @@ from tests.support import ARCHITECTURE_NAMES
 FLAGS = ["--epochs", "--batch-size", "--lr", "--weight-decay", "--label-smoothing", "--seed", "--threads",
          "--precision", "--cutout", "--ema-decay", "--weights-dtype", "--device", "--accum-steps", "--train-subset",
          "--test-subset", "--holdout", "--stop-after", "--check-epochs", "--topk", "--model", "--checkpoint",
-         "--images", "--output-dir", "--data-dir", "--json", "--flip-tta", "--publish", "--check", "--resume", "-h"]
+         "--images", "--output-dir", "--data-dir", "--json", "--flip-tta", "--record", "--publish", "--check",
+         "--resume", "-h"]
 WORDS = [*ARCHITECTURE_NAMES, "nosuch", "0", "-1", "1", "3", "256", "1e9", "nan", "inf", "-inf",
          "0.5", "1.0", "bf16", "fp32", "float16", "cpu", "cuda", "cuda:7", "bogus", "", "--", "x.png", "\x00", "é"]
 arguments = st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(WORDS), st.text(max_size=8)), max_size=8)

@@ -10,7 +10,8 @@ import pytest
 
 from tests.support.loopback_github import TORCH_HUB_TO_LOOPBACK
 from tests.support.loopback_hub import LoopbackHub
-from tests.support import ARCHITECTURE_NAMES, GITHUB_REPO, REPO, missing, run_python, smallest, zoo_command
+from tests.support import (ARCHITECTURE_NAMES, GITHUB_REPO, REPO, missing, run_python, smallest, zoo_command,
+                           zoo_commands)
 from zoo.weights import MIRROR_ENDPOINT_ENV as ZOO_MIRROR_ENDPOINT, sha256_file
 from zoo.models import ARCHITECTURES
 
@@ -256,31 +257,15 @@ print(json.dumps({"heavy": sorted(m for m in ("huggingface_hub", "safetensors", 
     print(result)
 
 
-def test_zoo_download_caches_for_offline_use(pip_copy, hub, tmp_path, published):
+def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(pip_copy, hub, tmp_path, published):
+    """From a copy without weights/ (Torch Hub's archive): `zoo list` says where each model is, the download really
+    goes over the loopback socket, and then the hub is gone: the cache serves `zoo list`, `zoo download`, a Torch Hub
+    load and the per-epoch log that --check reads."""
     name = smallest(published)
     env = hub_env(hub, tmp_path)
-
-    def zoo_cli(*args: str, **extra: str):
-        return zoo_command(*args, cwd=pip_copy, env={**env, **extra})
-
-    before = zoo_cli("list")
+    before, first = zoo_commands(["list"], ["download", name], cwd=pip_copy, env=env)
     assert before.returncode == 0, before.stderr
     assert next(line for line in before.stdout.splitlines() if line.startswith(name)).endswith("no")
-    download = zoo_cli("download", name)
-    assert download.returncode == 0, download.stderr
-    files = len(published[name].published_files())  # the weights and the files beside them
-    assert download.stdout.count("sha256 verified") == files and hub.downloads() == files
-    hub.close()
-    after = zoo_cli("list", HF_HUB_OFFLINE="1")
-    assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
-    offline = run_python(LOAD.format(repo=str(pip_copy), name=name), tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
-    assert offline.returncode == 0, offline.stderr
-
-
-def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(pip_copy, hub, tmp_path, published):
-    """From a copy without weights/ (Torch Hub's archive): the download really goes over the loopback socket."""
-    name = smallest(published)
-    first = zoo_command("download", name, cwd=pip_copy, env=hub_env(hub, tmp_path))
     assert first.returncode == 0, first.stderr
     files = published[name].published_files()
     assert [line.rsplit("/", 1)[-1] for line in first.stdout.splitlines()] == [
@@ -288,13 +273,16 @@ def test_zoo_download_fetches_through_the_hub_into_the_cache_then_works_offline(
     assert all(str(tmp_path / "hf_home") in line for line in first.stdout.splitlines())
     assert hub.downloads() == len(files), hub.requests
     hub.close()
-    offline = zoo_command("download", name, cwd=pip_copy, env=hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
+    after, offline = zoo_commands(["list"], ["download", name], cwd=pip_copy, env={**env, "HF_HUB_OFFLINE": "1"})
+    assert next(line for line in after.stdout.splitlines() if line.startswith(name)).endswith("hub cache")
     assert offline.returncode == 0 and offline.stdout.count("sha256 verified") == len(files), offline.stderr
-    check = run_python(f"from zoo.record_files import published_history\nfrom zoo.api import get_weights\n"
-                       f"print(len(published_history(get_weights({name!r}))))", pip_copy,
-                       hub_env(hub, tmp_path, HF_HUB_OFFLINE="1"))
-    assert check.returncode == 0, check.stderr  # the per-epoch log (--check reads it), offline from the cache
-    assert int(check.stdout) == published[name].recipe["settings"]["epochs"]
+    load = LOAD.format(repo=str(pip_copy), name=name) + (
+        "from zoo.record_files import published_history\nfrom zoo.api import get_weights\n"
+        f"print(len(published_history(get_weights({name!r}))))\n")
+    loaded = run_python(load, tmp_path, {**env, "HF_HUB_OFFLINE": "1"})
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout.splitlines()[-2])["training"] is False
+    assert int(loaded.stdout.splitlines()[-1]) == published[name].recipe["settings"]["epochs"]
 
 
 # What loading a model never needs, each costing from a tenth of a second to seconds to import: importing zoo (every

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from tests.support import PUBLISHED_NAMES, REPO, missing, run_python, zoo_command, same_class
+from tests.support import ONE_PER_MODEL_FILE, REPO, missing, run_python, zoo_command, same_class
 
 MAX_DROP = 0.002  # issue 12's goal: int8 within 0.2 point of the float model
 
@@ -20,7 +20,7 @@ def torchao():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_published_int8_model_scores_its_manifest_figure(name, torchao, published, test_split):
     from zoo.int8 import RECORD_KEY, quantized_model, score_int8
 

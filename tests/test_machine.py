@@ -13,6 +13,8 @@ import torch
 import zoo
 from zoo.machine import KERNEL_ENV, machine_class, training_precision
 
+from tests.support import zoo_commands
+
 # Hides native bf16 from oneDNN on a CPU that has it: the other class this project meets, emulated.
 WITHOUT_BF16 = {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}
 
@@ -38,9 +40,15 @@ def class_in_subprocess(env: dict[str, str]) -> dict:
     return json.loads(run.stdout)
 
 
-def test_machine_class_reports_this_cpu():
+@pytest.fixture(scope="module")
+def native() -> dict:
+    """This machine's class as a fresh interpreter with 3 threads and no kernel limits reads it."""
+    return class_in_subprocess({})
+
+
+def test_machine_class_reports_this_cpu(native):
     flags = cpu_flags()
-    here = zoo.MachineClass(**class_in_subprocess({}))
+    here = zoo.MachineClass(**native)
     assert here.native_bf16 == bool(flags & {"avx512_bf16", "amx_bf16"})
     assert here.vnni == bool(flags & {"avx512_vnni", "avx_vnni"})
     assert here.amx == ("amx_tile" in flags)
@@ -51,8 +59,7 @@ def test_machine_class_reports_this_cpu():
     assert set(here.key()) < set(here.to_dict()) and "cpu" not in here.key()
 
 
-def test_onednn_isa_limit_emulates_a_cpu_without_native_bf16():
-    native = class_in_subprocess({})
+def test_onednn_isa_limit_emulates_a_cpu_without_native_bf16(native):
     if not native["native_bf16"]:
         pytest.skip("this CPU has no native bf16 to hide")
     emulated = class_in_subprocess(WITHOUT_BF16)
@@ -74,14 +81,11 @@ def test_bf16_recipes_train_in_fp32_only_where_bf16_is_emulated():
 
 @pytest.mark.parametrize("env", [{}, WITHOUT_BF16], ids=["this machine", "bf16 hidden"])
 def test_zoo_env_explains_the_machine(env, cli):
-    def zoo_env(*args: str) -> str:  # (oneDNN reads its ISA limit once, at start: hidden bf16 needs a process)
-        run = subprocess.run([sys.executable, "-m", "zoo", "env", *args], capture_output=True, text=True,
-                             env=clean_env(**env), timeout=120) if env else cli("env", *args)
-        assert run.returncode == 0, run.stderr
-        return run.stdout
-
-    report = json.loads(zoo_env("--json"))
-    text = zoo_env()
+    # (oneDNN reads its ISA limit once, at start: hidden bf16 needs an interpreter of its own)
+    runs = (zoo_commands(["env", "--json"], ["env"], env=env, unset=tuple(KERNEL_ENV)) if env
+            else [cli("env", "--json"), cli("env")])
+    assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
+    report, text = json.loads(runs[0].stdout), runs[1].stdout
     native = report["machine_class"]["native_bf16"]
     assert f"machine class: {zoo.MachineClass(**report['machine_class']).summary()}" in text
     for name, entry in report["models"].items():
@@ -97,24 +101,17 @@ def test_zoo_env_explains_the_machine(env, cli):
 
 # An architecture registered before its recipe is chosen (CONTRIBUTING's step 1 without step 2 yet).
 DRAFT_ARCHITECTURE = """
-import json, sys, torch.nn as nn
+import torch.nn as nn
 from zoo.models.registry import register_model
 
 @register_model("A draft with no recipe yet.")
 def draft_net(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(nn.Conv2d(3, 8, 3), nn.Flatten(), nn.LazyLinear(num_classes))
-
-from zoo.cli import main
-sys.exit(main(sys.argv[1:]))
 """
 
 
 def test_zoo_env_reports_an_architecture_that_has_no_recipe_yet():
-    def zoo_env(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", DRAFT_ARCHITECTURE, "env", *args], capture_output=True,
-                              text=True, env=clean_env(), timeout=120)
-
-    report, text = zoo_env("--json"), zoo_env()
+    report, text = zoo_commands(["env", "--json"], ["env"], setup=DRAFT_ARCHITECTURE, unset=tuple(KERNEL_ENV))
     assert report.returncode == 0 and text.returncode == 0, report.stderr + text.stderr
     draft = json.loads(report.stdout)["models"]["draft_net"]
     assert draft["training_precision"] is None and draft["check"]["kind"] is None

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import zoo
-from tests.support import PUBLISHED_NAMES, missing, zoo_command, same_class
+from tests.support import ONE_PER_MODEL_FILE, missing, zoo_command, same_class
 from zoo.data import normalize
 
 # Logits of the f32 export vs PyTorch's on the first test images: the same arithmetic in OpenVINO's kernel order.
@@ -34,7 +34,7 @@ def read_info(folder) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure(name, openvino_runtime, published,
                                                                                 test_split, tmp_path):
     from zoo.openvino_ir import BIN, XML, compile_openvino, export_openvino, score_openvino
@@ -60,7 +60,7 @@ def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", PUBLISHED_NAMES)
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_int8_export_is_deterministic_and_scores_its_manifest_figure(name, openvino_runtime, published, test_split,
                                                                     data_dir, tmp_path):
     from zoo.int8 import calibration_images

@@ -130,7 +130,7 @@ VALUES = [
     (["train", "lenet", "--stop-after", "999"], "past the recipe's last epoch"),
     (["train", "lenet", "--check-epochs", "1"], "--check-epochs goes with --check"),
     (["train", "lenet", "--check", "--lr", "0.5"], "drop the recipe overrides"),
-    (["train", "lenet", "--publish", "--holdout", "100"], "can be neither published nor used as a check"),
+    (["train", "lenet", "--record", "--holdout", "100"], "can be neither published nor used as a check"),
     (["train", "resnet1000"], "invalid choice: 'resnet1000'"),
     (["predict", "x.png", "--model", "lenet", "--topk", "0"], "must be a whole number >= 1"),
     (["predict", "x.png", "--model", "lenet", "--topk", "2.5"], "is not a whole number"),

@@ -9,7 +9,7 @@ import pytest
 import torch
 import zoo
 
-from tests.support import ARCHITECTURE_NAMES, PUBLISHED_NAMES
+from tests.support import ARCHITECTURE_NAMES, ONE_PER_MODEL_FILE, PUBLISHED_NAMES
 
 
 def _model(name: str) -> torch.nn.Module:
@@ -141,7 +141,7 @@ def test_records_say_the_sizes_the_models_take(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in PUBLISHED_NAMES if zoo.get_model(n).input_size.any_size])
+@pytest.mark.parametrize("name", [n for n in ONE_PER_MODEL_FILE if zoo.get_model(n).input_size.any_size])
 def test_the_64px_figure_is_what_zoo_evaluate_measures(name, data_dir, cli):
     entry = zoo.get_weights(name).extra["input_size"]
     done = cli(*entry["command"].split()[1:] + ["--json", "--data-dir", str(data_dir)])

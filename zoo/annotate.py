@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .check import seed_spread
 from .data import load_cifar10_test
@@ -79,7 +79,10 @@ def with_fingerprints(record: WeightsRecord, run_dir: Path) -> tuple[WeightsReco
                                    "machine_class_source": source}), history
 
 
-def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None) -> WeightsRecord:
+def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str | None,
+                     log: Callable[[str], None] | None = None) -> WeightsRecord:
+    """``record`` with the seed spread of the finished runs ``run_dirs`` (each scored again, fp32, on the whole test
+    set; ``log`` gets a line per seed)."""
     test = load_cifar10_test(data_dir, "a published seed spread")
     top1_by_seed: dict[int, float] = {}
     machines, unrecorded = set(), 0
@@ -98,7 +101,8 @@ def with_seed_spread(record: WeightsRecord, run_dirs: list[Path], data_dir: str 
             machines.add(MachineClass(**run["machine_class"]).summary())
         else:
             unrecorded += 1
-        print(f"{record.name} seed {seed}: top-1 {top1_by_seed[seed]:.4f} ({run_dir})", flush=True)
+        if log is not None:
+            log(f"{record.name} seed {seed}: top-1 {top1_by_seed[seed]:.4f} ({run_dir})")
     if len(top1_by_seed) < MIN_SEEDS:
         raise ValueError(f"a published seed spread needs at least {MIN_SEEDS} seeds, got {len(top1_by_seed)}")
     spread = {**seed_spread(top1_by_seed), "precision": record.recipe["settings"]["precision"],

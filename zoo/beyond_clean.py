@@ -1,5 +1,5 @@
 """The figures beyond clean top-1 in each record: CIFAR-10-C-style corruption accuracy and calibration, for the
-float and the int8 model (``zoo evaluate NAME --corruptions --calibration [--int8] [--publish]``)."""
+float and the int8 model (``zoo evaluate NAME --corruptions --calibration [--int8] [--record]``)."""
 from __future__ import annotations
 
 from typing import Callable
@@ -14,7 +14,7 @@ from .robustness import DATASET_KEY, LABEL, ROBUSTBENCH_STANDARD, dataset_entry,
     score_corruptions, score_subset, subsets
 
 RUNTIMES = ("float", "int8")
-PUBLISH_COMMAND = "python -m zoo.evaluate {name} --corruptions --calibration --publish"
+RECORD_COMMAND = "python -m zoo.evaluate {name} --corruptions --calibration --record"
 
 LogitsOf = Callable[[torch.Tensor], torch.Tensor]
 
@@ -67,7 +67,7 @@ def measure(name: str, test: Split, progress: Callable[[str], None] | None = Non
         corruptions[which]["subset_correct"] = score_subset(logits_of, test, ci_subset)
         calibrations[which] = calibration_figures(logits_of, test)
     provenance = {"machine_class": machine_class().to_dict(), "torch": torch.__version__,
-                  "command": PUBLISH_COMMAND.format(name=name)}
+                  "command": RECORD_COMMAND.format(name=name)}
     entries = {CORRUPTIONS_KEY: {"data": DATASET_KEY, "label": LABEL, **corruptions, **provenance,
                                  "float_path": "fp32, channels-last, batches of 500",
                                  "reference": ROBUSTBENCH_STANDARD},

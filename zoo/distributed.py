@@ -11,7 +11,7 @@ import datetime
 import math
 import os
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 import torch.distributed as dist
@@ -117,9 +117,9 @@ def rendezvous_timeout(environ: Mapping[str, str] = os.environ) -> float:
     return value
 
 
-def init_from_env(device_type: str) -> Ranks:
+def init_from_env(device_type: str, log: Callable[[str], None] | None = None) -> Ranks:
     """Join the process group if torchrun started this process (its variables checked first); otherwise a single
-    rank. Waits at most :func:`rendezvous_timeout` for the other ranks, saying so."""
+    rank. Waits at most :func:`rendezvous_timeout` for the other ranks, saying so to ``log``."""
     env = check_torchrun_env()
     if not env:
         return Ranks()
@@ -131,8 +131,9 @@ def init_from_env(device_type: str) -> Ranks:
         torch.cuda.set_device(device)  # before the process group: otherwise every rank's NCCL context is on GPU 0
     if not dist.is_initialized():
         where = f"{env['master_addr']}:{env['master_port']}"
-        print(f"rank {env['rank']} of {env['world_size']}: joining the others at {where} (waiting up to {timeout:g} s, "
-              f"${RENDEZVOUS_TIMEOUT_ENV})", flush=True)
+        if log is not None:
+            log(f"rank {env['rank']} of {env['world_size']}: joining the others at {where} (waiting up to "
+                f"{timeout:g} s, ${RENDEZVOUS_TIMEOUT_ENV})")
         try:
             dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo",
                                     timeout=datetime.timedelta(seconds=timeout))
@@ -146,5 +147,8 @@ def init_from_env(device_type: str) -> Ranks:
 
 
 def shutdown(ranks: Ranks) -> None:
+    """Leave the process group together. Without the barrier rank 1 left while rank 0 still scored and wrote the
+    weights, and rank 0 then hung once, in native code, as its run ended (torch 2.13, gloo, 2 CPU ranks)."""
     if ranks.enabled and dist.is_initialized():
+        ranks.barrier()
         dist.destroy_process_group()

@@ -191,7 +191,7 @@ def calibration_record(record: WeightsRecord) -> WeightsRecord:
     """The published record pointed at its calibration file (same repo and revision), for the weights resolver."""
     entry = record.extra.get(RECORD_KEY)
     if not entry:
-        raise ZooError(f"{record.name!r} has no published int8 calibration: run `zoo quantize {record.name} --publish` "
+        raise ZooError(f"{record.name!r} has no published int8 calibration: run `zoo quantize {record.name} --record` "
                        "in a clone, or quantize it yourself with zoo.quantize(model, images)")
     return record.companion(entry["calibration"])
 
@@ -234,6 +234,6 @@ def calibration_release(name: str, data_dir: str | None = None) -> tuple[bytes, 
         "metrics": {"cifar10_test_top1": int8.top1, "cifar10_test_per_class": int8.per_class},
         "torch": torch.__version__, "torchao": importlib.metadata.version("torchao"),
         "machine_class": machine_class().to_dict(),
-        "command": f"zoo quantize {name} --publish",
+        "command": f"zoo quantize {name} --record",
     }
     return data, entry

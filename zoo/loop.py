@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
@@ -32,6 +32,10 @@ from .models import build_model
 from .recipes import TRIANGLE, Recipe, get_recipe
 from .rundir import hold_output_dir
 from .weights import sha256_bytes, sha256_file
+
+
+def silent(line: str) -> None:
+    """The default log of :func:`train`: drops its lines."""
 
 
 @dataclass
@@ -170,7 +174,7 @@ def autocast(device: torch.device, precision: str):
 
 def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe, options, device, bar,
                     ranks: Ranks, lookahead: Lookahead | None = None, step: int = 0,
-                    frozen: Sequence[nn.Parameter] = ()) -> tuple[float, float]:
+                    frozen: Sequence[nn.Parameter] = (), log: Callable[[str], None] = silent) -> tuple[float, float]:
     """One pass over ``batches`` (a list of global (uint8 images, labels)); returns mean loss and accuracy. The
     ``frozen`` parameters get no update (their gradients are dropped before each step: SGD then skips them whole).
 
@@ -211,7 +215,7 @@ def train_one_epoch(model, batches, optimizer, scheduler, ema, criterion, recipe
     loss_sum, hits = torch.stack([total_loss, correct.double()]).tolist()  # the epoch's one host sync
     bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{hits / seen:.3f}")
     if ranks.enabled:
-        print(f"rank {ranks.rank}: trained on {seen} images, label sum {label_sum}", flush=True)
+        log(f"rank {ranks.rank}: trained on {seen} images, label sum {label_sum}")
     total, hits, seen = ranks.sum(loss_sum, hits, seen)
     return total / seen, hits / seen
 
@@ -250,11 +254,12 @@ def epoch_batches(train: Split, recipe: Recipe, generator: torch.Generator,
     return batches
 
 
-def train(recipe: Recipe, options: RunOptions) -> RunResult:
-    """Run ``recipe``; resumable; returns the final weights file and its test score."""
+def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = silent) -> RunResult:
+    """Run ``recipe``; resumable; returns the final weights file and its test score. ``log`` gets the run's lines: one
+    JSON object per epoch (its history entry), and what resuming found (the command line prints them)."""
     from tqdm.auto import tqdm
 
-    ranks = init_from_env(torch.device(options.device).type)
+    ranks = init_from_env(torch.device(options.device).type, log)
     device = torch.device(options.device)
     set_determinism(recipe, ranks, device)
     here = machine_class(device, threads=torch.get_num_threads()).to_dict()
@@ -298,8 +303,8 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
     with hold_output_dir(options.output_dir) if ranks.is_main else contextlib.nullcontext(None) as held:
         ledger = held.ledger if held is not None else None
         if held is not None and held.removed:
-            print(f"removed {len(held.removed)} temporary file(s) that a killed zoo run left in {options.output_dir} "
-                  f"({', '.join(p.name for p in held.removed)})", flush=True)
+            log(f"removed {len(held.removed)} temporary file(s) that a killed zoo run left in {options.output_dir} "
+                f"({', '.join(p.name for p in held.removed)})")
         ranks.barrier()
         checkpoint_path = options.output_dir / CHECKPOINT_NAME
         if options.resume and checkpoint_path.is_file():
@@ -313,15 +318,15 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             trained_on = state.get("trained_on") or [{"machine_class": state["machine_class"],
                                                       "epochs": [1, start_epoch]}]
             if ranks.is_main:
-                print(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}", flush=True)
+                log(f"resumed {recipe.model} from {checkpoint_path} at epoch {start_epoch}/{recipe.epochs}")
                 differences = MachineClass(**here).differences(trained_on[-1]["machine_class"])
                 if differences and start_epoch < recipe.epochs:
-                    print(f"note: epochs {trained_on[-1]['epochs'][0]}-{trained_on[-1]['epochs'][1]} were trained on "
-                          f"another machine class ({'; '.join(differences)}). The run goes on here, and its bytes are "
-                          "now those of no single class: its record lists each class's epochs, and a --check of it "
-                          "compares accuracy with the seed spread.", flush=True)
+                    log(f"note: epochs {trained_on[-1]['epochs'][0]}-{trained_on[-1]['epochs'][1]} were trained on "
+                        f"another machine class ({'; '.join(differences)}). The run goes on here, and its bytes are "
+                        "now those of no single class: its record lists each class's epochs, and a --check of it "
+                        "compares accuracy with the seed spread.")
         elif options.resume and ranks.is_main:
-            print(f"no checkpoint in {options.output_dir}; starting from scratch", flush=True)
+            log(f"no checkpoint in {options.output_dir}; starting from scratch")
 
         writer = _tensorboard_writer(options.tensorboard) if ranks.is_main else None
         model.train()
@@ -333,7 +338,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             with tqdm(total=len(train_split), desc=f"{recipe.model} {epoch + 1}/{recipe.epochs}", unit="img",
                       disable=not (options.progress and ranks.is_main), leave=False) as bar:
                 loss, train_acc = train_one_epoch(net, batches, optimizer, scheduler, ema, criterion, recipe, options,
-                                                  device, bar, ranks, lookahead, epoch * steps, frozen)
+                                                  device, bar, ranks, lookahead, epoch * steps, frozen, log)
             epoch_time = time.perf_counter() - started
             if not math.isfinite(loss):  # every rank sees the same all-reduced loss, so every rank stops here
                 raise TrainingDivergedError(
@@ -353,7 +358,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
                      "test_top1": test_top1, "lr": scheduler.get_last_lr()[0], "epoch_s": round(epoch_time, 2),
                      "img_s": round(len(train_split) / epoch_time, 1), "weights_sha256": weights_fingerprint(model)}
             history.append(entry)
-            print(json.dumps(entry), flush=True)
+            log(json.dumps(entry))
             if writer is not None:
                 writer.add_scalar("train/loss", loss, epoch + 1)
                 writer.add_scalar("test/top1", test_top1, epoch + 1)
@@ -365,6 +370,7 @@ def train(recipe: Recipe, options: RunOptions) -> RunResult:
             }, ledger)
         if writer is not None:
             writer.close()
+        net = model  # (DistributedDataParallel let go while the process group is still there)
         if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
             if ranks.is_main:
                 atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)

@@ -230,4 +230,4 @@ def dataset_entry(test: Split, pictures: dict[str, np.ndarray]) -> dict:
             "layout": "per corruption: uint8 (50000, 32, 32, 3), severities 1-5 in turn, test-set order",
             "arrays_sha256": arrays, "severity_sha256": per_severity,
             "subset": f"test images 0-{SUBSET_IMAGES - 1} of each severity, (500, 32, 32, 3)",
-            "subset_sha256": digests, "command": "python -m zoo.evaluate NAME --corruptions --publish"}
+            "subset_sha256": digests, "command": "python -m zoo.evaluate NAME --corruptions --record"}

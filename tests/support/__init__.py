@@ -7,6 +7,7 @@ a test runs a command in a fresh interpreter (:func:`zoo_command`) only where th
 variables read at import, a package hidden, an installed copy, a signal."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +28,25 @@ ARCHITECTURE_NAMES = list_models()
 PUBLISHED_NAMES = list_models(pretrained=True)
 
 USAGE, RUNTIME = 2, 1  # zoo's exit statuses: a usage error, any other failure
+
+
+def one_per_model_file(names: list[str]) -> list[str]:
+    """Of the published ``names``, the one with the smallest file from each model file (``zoo/models/*.py``: one
+    architecture, its variants and their recipes). The slow tests of what a file's models share — the fast path, ONNX,
+    OpenVINO, int8, calibration, corruptions, other input sizes — run on it: a change to that code moves its figures
+    as well. Every record's own top-1 is scored for every model (``test_published``); its other figures were
+    measured by ``zoo release`` (``zoo evaluate NAME --record``...) with the code these tests keep checking."""
+    from zoo.manifest import published_records
+    from zoo.models import ARCHITECTURES
+
+    records = published_records()
+    chosen: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: (records[n].file_size, n)):
+        chosen.setdefault(ARCHITECTURES[name].build.__module__, name)
+    return sorted(chosen.values())
+
+
+ONE_PER_MODEL_FILE = one_per_model_file(PUBLISHED_NAMES)
 
 
 def smallest(published: dict) -> str:
@@ -51,12 +71,13 @@ def same_class(entry: dict) -> list[str]:
     return machine_class().differences(entry["machine_class"])
 
 
-def run_python(code: str, cwd: Path = REPO, env: dict[str, str] | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter, without the caller's HF_* and ZOO_WEIGHTS_DIR settings. It imports the zoo
-    in ``cwd`` where there is one (``python -c`` puts ``cwd`` first), else this clone's (PYTHONPATH) — never the copy
-    installed in the venv, which in CI is a non-editable one without weights/ beside it."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_WEIGHTS"))}
+def run_python(code: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 300,
+               unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter, without the caller's HF_* and ZOO_WEIGHTS_DIR settings (nor those named in
+    ``unset``). It imports the zoo in ``cwd`` where there is one (``python -c`` puts ``cwd`` first), else this clone's
+    (PYTHONPATH) — never the copy installed in the venv, which in CI is a non-editable one without weights/ beside
+    it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "ZOO_WEIGHTS")) and k not in unset}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=full_env, capture_output=True, text=True,
@@ -68,6 +89,35 @@ def zoo_command(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None,
     """The ``zoo`` command line in a fresh interpreter (the zoo that ``cwd`` imports: this clone's by default);
     ``setup`` is Python run before it (to hide a package, …)."""
     return run_python(f"import os, sys\n{setup}\nfrom zoo.cli import main\nsys.exit(main({list(args)!r}))", cwd, env)
+
+
+_COMMANDS = """
+import contextlib, io, json, sys
+{setup}
+from zoo.cli import main
+ran = []
+for args in {commands!r}:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(args)
+        except SystemExit as stop:  # argparse's --help and its usage errors end this way
+            status = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    ran.append([args, status, out.getvalue(), err.getvalue()])
+print(json.dumps(ran))
+"""
+
+
+def zoo_commands(*commands: list[str], cwd: Path = REPO, env: dict[str, str] | None = None, setup: str = "",
+                 unset: tuple[str, ...] = ()) -> list[subprocess.CompletedProcess]:
+    """Several ``zoo`` command lines one after the other in one fresh interpreter (as :func:`run_python` runs it),
+    each returned with its own exit status and output: for commands that need a fresh interpreter (as
+    :func:`zoo_command`) but not one each."""
+    run = run_python(_COMMANDS.format(setup=setup, commands=[list(args) for args in commands]), cwd, env,
+                     unset=unset)
+    assert run.returncode == 0 and run.stdout, run.stderr[-3000:]
+    return [subprocess.CompletedProcess(["zoo", *args], status, out, err)
+            for args, status, out, err in json.loads(run.stdout.splitlines()[-1])]
 
 
 def assert_clean_error(run: subprocess.CompletedProcess, status: int, *fragments: str) -> str:

@@ -168,3 +168,11 @@ def add_published_models(parser: argparse.ArgumentParser, names: list[str], narg
         parser.add_argument(dest, metavar="NAME", choices=names)
     else:
         parser.add_argument(dest, metavar="NAME", choices=names, nargs=nargs)
+
+
+def add_record(parser, help: str) -> None:
+    """``--record`` (``args.record``): write this command's figures or file into a clone's manifest. ``--publish``, its
+    name before issue 38 and the word in the records' stored commands, still works, unlisted (``zoo publish`` is the
+    command that uploads)."""
+    parser.add_argument("--record", action="store_true", help=help)
+    parser.add_argument("--publish", dest="record", action="store_true", help=argparse.SUPPRESS)

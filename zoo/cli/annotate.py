@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         if args.kind == "fingerprints":
             write_record_and_history(*with_fingerprints(record, args.run_dir))
         else:
-            write_record(with_seed_spread(record, args.run_dirs, args.data_dir))
+            write_record(with_seed_spread(record, args.run_dirs, args.data_dir,
+                                          log=lambda line: print(line, flush=True)))
     except ValueError as error:  # the annotators' own checks (too few seeds, runs of another recipe)
         raise InputError(str(error)) from None
     print(f"updated the manifest record of {args.model}")

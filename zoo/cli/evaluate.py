@@ -18,7 +18,8 @@ from ..data import CATEGORIES, check_cifar10_test, load_cifar10
 from ..errors import ZooError
 from ..metrics import score
 from ..models import ARCHITECTURES
-from ._args import add_checkpoint, add_data_dir, add_json, corruption_names, picture_folder, positive_int, severity
+from ._args import (add_checkpoint, add_data_dir, add_json, add_record, corruption_names, picture_folder, positive_int,
+                    severity)
 from ._errors import UsageError
 
 
@@ -30,7 +31,7 @@ def add_parser(commands) -> None:
                "  python -m zoo.evaluate lenet --checkpoint runs/lenet/model.safetensors --json\n"
                "  zoo evaluate vgg16_cifar10 --corruptions --calibration\n"
                "  zoo evaluate lenet --int8 --corruptions fog,contrast --severity 5\n"
-               "  python -m zoo.evaluate lenet --corruptions --calibration --publish   (a clone: writes the manifest)")
+               "  python -m zoo.evaluate lenet --corruptions --calibration --record   (a clone: writes the manifest)")
     parser.add_argument("model", metavar="NAME", choices=sorted(ARCHITECTURES))
     add_checkpoint(parser, "score")
     add_data_dir(parser)
@@ -51,8 +52,7 @@ def add_parser(commands) -> None:
                         help="only this severity (1-5; repeat for several; default all five)")
     parser.add_argument("--calibration", action="store_true",
                         help="ECE (15 bins), NLL and Brier score before and after temperature scaling")
-    parser.add_argument("--publish", action="store_true",
-                        help="score float and int8 on everything and write the figures into the manifest (a clone)")
+    add_record(parser, "score float and int8 on everything and write the figures into the manifest (a clone)")
     add_json(parser)
     parser.set_defaults(run=run)
 
@@ -60,31 +60,31 @@ def add_parser(commands) -> None:
 def _check(args: argparse.Namespace) -> None:
     from ..manifest import in_checkout, published_records
 
-    if args.folder is not None and (args.int8 or args.publish or args.corruptions is not None or args.calibration
+    if args.folder is not None and (args.int8 or args.record or args.corruptions is not None or args.calibration
                                     or args.size is not None or args.tta or args.flip_tta):
         raise UsageError("--folder scores the float model on your pictures, single crop: give it with --checkpoint "
                          "and --json only")
-    if args.size is not None and (args.int8 or args.publish or args.corruptions is not None or args.calibration):
-        raise UsageError("--size scores the float model on the clean test set: drop --int8, --publish, --corruptions "
+    if args.size is not None and (args.int8 or args.record or args.corruptions is not None or args.calibration):
+        raise UsageError("--size scores the float model on the clean test set: drop --int8, --record, --corruptions "
                          "and --calibration")
     if args.severity and args.corruptions is None:
         raise UsageError("--severity chooses among corruptions: add --corruptions")
-    if (args.int8 or args.publish) and args.checkpoint is not None:
-        raise UsageError(f"--{'int8' if args.int8 else 'publish'} works on the published weights: drop --checkpoint")
-    if (args.int8 or args.publish) and args.model not in published_records():
-        raise UsageError(f"{args.model} has no published weights to {'quantize' if args.int8 else 'publish for'}")
-    if args.publish:
+    if (args.int8 or args.record) and args.checkpoint is not None:
+        raise UsageError(f"--{'int8' if args.int8 else 'record'} works on the published weights: drop --checkpoint")
+    if (args.int8 or args.record) and args.model not in published_records():
+        raise UsageError(f"{args.model} has no published weights to {'quantize' if args.int8 else 'record'}")
+    if args.record:
         if (args.int8 or args.flip_tta or args.tta or args.severity
                 or args.corruptions not in (None, corruption_names("all"))):
-            raise UsageError("--publish scores everything (float and int8, all corruptions and severities): give it "
+            raise UsageError("--record scores everything (float and int8, all corruptions and severities): give it "
                              "with NAME alone")
         if not in_checkout():
-            raise ZooError("--publish writes the manifest of a clone; this zoo is an installed copy")
-    if args.corruptions is not None or args.publish:
+            raise ZooError("--record writes the manifest of a clone; this zoo is an installed copy")
+    if args.corruptions is not None or args.record:
         from ..corruptions import require_corruption_extra
 
         require_corruption_extra()
-    if args.int8 or args.publish:
+    if args.int8 or args.record:
         from ..int8 import check_compiler
         from ..errors import require_extra
 
@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     identity = check_cifar10_test(test)  # None: it is CIFAR-10's test set; else what differs
     if identity is not None:
         print(f"warning: {identity}", file=sys.stderr)
-    if args.publish:
-        return _publish(args, test, identity)
+    if args.record:
+        return _record(args, test, identity)
     report = _top1(args, test, identity)
     if args.corruptions is not None or args.calibration:
         from .. import beyond_clean
@@ -181,7 +181,7 @@ def _score_corruptions(logits_of, test, names, severities) -> dict:
                                  advance=lambda: bar.update(1))
 
 
-def _publish(args: argparse.Namespace, test, identity) -> int:
+def _record(args: argparse.Namespace, test, identity) -> int:
     from tqdm.auto import tqdm
 
     from .. import beyond_clean
@@ -189,7 +189,7 @@ def _publish(args: argparse.Namespace, test, identity) -> int:
     from ..release.records import record_beyond_clean
 
     if identity is not None:
-        raise ZooError(f"--publish scores CIFAR-10's test set, and this is not it: {identity}")
+        raise ZooError(f"--record scores CIFAR-10's test set, and this is not it: {identity}")
     total = len(beyond_clean.RUNTIMES) * len(CORRUPTIONS) * len(SEVERITIES)
     with tqdm(total=total, desc=f"{args.model} float+int8", unit="array", file=sys.stderr, disable=None) as bar:
         record = record_beyond_clean(args.model, test, progress=lambda line: bar.write(line, file=sys.stderr),

@@ -3,7 +3,7 @@
 With no other argument this runs exactly ``zoo.recipes.RECIPES[NAME]`` and, on the same machine type,
 torch version and thread count, writes a safetensors file bit-identical to the published one.
 Checkpoints are written atomically every epoch under ``--output-dir`` (default ``runs/NAME/``);
-``--resume`` continues a killed run to the same result. ``--publish`` exports to ``weights/NAME/`` and
+``--resume`` continues a killed run to the same result. ``--record`` exports to ``weights/NAME/`` and
 writes the manifest record; ``--check`` retrains and compares with the published sha256.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from ..machine import machine_class, training_precision
 from ..manifest import WeightsRecord, in_checkout, published_records
 from ..paths import writable_dir
 from ..recipes import OVERRIDABLE, RECIPES, Recipe, get_recipe, regenerate_command
-from ._args import (add_data_dir, device, fraction, non_negative_float, non_negative_int, output_dir, positive_float,
-                    positive_int, seed, threads)
+from ._args import (add_data_dir, add_record, device, fraction, non_negative_float, non_negative_int, output_dir,
+                    positive_float, positive_int, seed, threads)
 from ._errors import UsageError
 
 TRAIN_IMAGES = IMAGES_PER_BATCH * len(TRAIN_BATCHES)
@@ -69,15 +69,15 @@ def add_parser(commands) -> None:
     options.add_argument("--no-progress", action="store_true", help="no tqdm bar (log lines only)")
     options.add_argument("--stop-after", type=positive_int, metavar="K",
                      help="end the run after epoch K of the recipe (checkpoint kept: --resume continues it)")
-    out = parser.add_argument_group("publishing")
+    out = parser.add_argument_group("recording and checking")
     mode = out.add_mutually_exclusive_group()
-    mode.add_argument("--publish", action="store_true", help="export to weights/NAME/ and write the manifest record")
+    add_record(mode, "export to weights/NAME/ and write the manifest record (a clone; `zoo publish` uploads)")
     mode.add_argument("--check", action="store_true",
                       help="retrain with the published recipe; exit 0 only if the sha256 equals the published one")
     out.add_argument("--check-epochs", type=positive_int, metavar="K",
                      help="with --check on the recorded machine class: stop after K epochs and compare their weight "
                           "fingerprints (minutes instead of the whole run)")
-    out.add_argument("--overwrite", action="store_true", help="with --publish: replace an existing published file")
+    out.add_argument("--overwrite", action="store_true", help="with --record: replace an existing published file")
     parser.set_defaults(run=run)
 
 
@@ -94,19 +94,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if recipe.batch_size % args.accum_steps:
         raise UsageError(f"--accum-steps {args.accum_steps} must divide the batch size {recipe.batch_size}")
-    if (args.check or args.publish) and (args.train_subset or args.test_subset or args.holdout):
+    if (args.check or args.record) and (args.train_subset or args.test_subset or args.holdout):
         raise UsageError("a run on a subset or with --holdout can be neither published nor used as a check: drop "
                      "--train-subset/--test-subset/--holdout")
-    if args.publish and not in_checkout():  # said now, not after hours of training
-        raise UsageError(f"--publish writes weights/{args.model}/ and the manifest of a clone of the repository, and this "
+    if args.record and not in_checkout():  # said now, not after hours of training
+        raise UsageError(f"--record writes weights/{args.model}/ and the manifest of a clone of the repository, and this "
                      f"zoo is an installed copy ({Path(__file__).parent.parent}): run it from a clone (pip install -e .), or "
-                     "drop --publish (the weights land in --output-dir)")
+                     "drop --record (the weights land in --output-dir)")
     if args.check and recipe != get_recipe(args.model):
         raise UsageError("--check retrains the published recipe: drop the recipe overrides")
     if args.check_epochs is not None and not args.check:
         raise UsageError("--check-epochs goes with --check")
-    if args.stop_after is not None and (args.check or args.publish):
-        raise UsageError("--stop-after does not go with --check or --publish")
+    if args.stop_after is not None and (args.check or args.record):
+        raise UsageError("--stop-after does not go with --check or --record")
     if args.stop_after is not None and args.stop_after > recipe.epochs:
         raise UsageError(f"--stop-after {args.stop_after} is past the recipe's last epoch ({recipe.epochs})")
     train_images = TRAIN_IMAGES - (args.holdout or 0)
@@ -136,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     if args.download:
         download_cifar10(writable_dir(data_dir))  # (the folder checked first: a download would fail midway)
-    if args.publish or args.check:  # said now, not after the run: published figures are scored on CIFAR-10's own
-        load_cifar10_test(data_dir, "--publish" if args.publish else "--check")
+    if args.record or args.check:  # said now, not after the run: published figures are scored on CIFAR-10's own
+        load_cifar10_test(data_dir, "--record" if args.record else "--check")
     output_dir = args.output_dir or Path("runs") / args.model
     scratch = None
     if args.check and not args.output_dir:
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
                          accum_steps=args.accum_steps, tensorboard=args.tensorboard, train_subset=args.train_subset,
                          test_subset=args.test_subset, holdout=args.holdout, progress=not args.no_progress,
                          stop_after_epoch=plan.epochs if plan else args.stop_after)
-    result = train(recipe, options)
+    result = train(recipe, options, log=lambda line: print(line, flush=True))
     if result.rank != 0:  # torchrun's other ranks: rank 0 reports the run
         print(f"rank {result.rank}: weights sha256 {result.sha256}", flush=True)
         return 0
@@ -165,11 +165,11 @@ def run(args: argparse.Namespace) -> int:
               f"{result.unrounded_top1:.4f}", flush=True)
     if plan is not None:
         return report_check(published, published_log, plan, result)
-    if args.publish:
+    if args.record:
         from ..release.records import record_run
 
         target = record_run(recipe, result, regenerate_command(recipe, args.device, args.accum_steps), args.overwrite)
-        print(f"published {target} and its manifest record")
+        print(f"recorded {target} and its manifest record")
     return 0
 
 

@@ -1,5 +1,5 @@
 """The model card's "Beyond the clean test set" section and its reliability diagram, from the record and its
-evaluation details (the figures ``zoo evaluate NAME --corruptions --calibration --publish`` stored there)."""
+evaluation details (the figures ``zoo evaluate NAME --corruptions --calibration --record`` stored there)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -64,7 +64,7 @@ def plan(name: str, repo_id_prefix: str | None = None) -> Upload:
     weights = folder / record.filename
     if not weights.is_file():
         raise PublishError(f"{weights} is missing: publish uploads the checkout's weights/{name}/ (train it with "
-                           f"`python -m zoo.train {name} --publish`)")
+                           f"`python -m zoo.train {name} --record`)")
     for entry in record.published_files():
         path = folder / entry.filename
         actual = sha256_file(path) if path.is_file() else "nothing (no file)"

@@ -1,5 +1,5 @@
 """The writers of the manifest and of the files its records describe. Every command that records something
-(``zoo train --publish``, ``zoo quantize --publish``, ``zoo export --record``, ``zoo evaluate --publish``, ``zoo
+(``zoo train --record``, ``zoo quantize --record``, ``zoo export --record``, ``zoo evaluate --record``, ``zoo
 annotate``, ``zoo release``, ``zoo publish``) writes through here; the library only measures and returns entries."""
 from __future__ import annotations
 

@@ -159,7 +159,8 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
         from ..annotate import with_seed_spread
 
         try:
-            updated = with_seed_spread(record, [options.run_dir, *options.seed_runs], options.data_dir)
+            updated = with_seed_spread(record, [options.run_dir, *options.seed_runs], options.data_dir,
+                                       log=lambda line: print(line, flush=True))
         except ValueError as error:
             raise ZooError(str(error)) from None
         records.write_record(updated)
