@@ -370,7 +370,7 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
             }, ledger)
         if writer is not None:
             writer.close()
-        net = model  # (DistributedDataParallel let go while the process group is still there)
+        del net  # (the DistributedDataParallel wrapper let go while the process group is still there)
         if last_epoch < recipe.epochs:  # stopped early on purpose: the checkpoint can be resumed to the end
             if ranks.is_main:
                 atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
