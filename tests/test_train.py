@@ -59,15 +59,19 @@ def test_same_recipe_twice_gives_identical_bytes_and_the_library_leaves_the_prin
     """The second run is zoo.loop.train in this interpreter: the bytes of the command line's run in another one, and
     its lines (what resuming found, one JSON object per epoch) go to ``log``, not to stdout."""
     from zoo.loop import RunOptions, train as train_here
+    from zoo.machine import machine_class, training_precision
     from zoo.recipes import get_recipe
 
     output_dir, _ = first_run
+    recipe = get_recipe("lenet").with_overrides(epochs=3)
+    # as zoo train does: fp32 where this CPU only emulates the recipe's bf16
+    recipe = recipe.with_overrides(precision=training_precision(recipe.precision, "cpu", machine_class()))
     lines: list[str] = []
     options = RunOptions(data_dir=data_dir, output_dir=tmp_path, resume=True, train_subset=6000, test_subset=2000,
                          progress=False)
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     try:
-        result = train_here(get_recipe("lenet").with_overrides(epochs=3), options, log=lines.append)
+        result = train_here(recipe, options, log=lines.append)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
