@@ -27,7 +27,7 @@ from .errors import CheckpointError, TrainingDivergedError, ZooError, require_ex
 from .record_files import history_bytes
 from .machine import MachineClass, machine_class
 from .manifest import atomic_write_bytes
-from .metrics import score
+from .metrics import score, score_views
 from .models import build_model
 from .recipes import TRIANGLE, Recipe, get_recipe
 from .rundir import hold_output_dir
@@ -387,10 +387,11 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
             return RunResult(history, elapsed, data_sha256, here, sha256=held, trained_on=trained_on, rank=ranks.rank)
         weights_bytes = safetensors_bytes(final_model, recipe)
         atomic_write_bytes(weights_path, weights_bytes, ledger)
-        final = score(model_from_bytes(recipe.model, weights_bytes), test_split)  # the published figure: the file's
+        # the published figures: the file's, single crop and with the recipe's test-time augmentation, in one sweep
+        views = ("single",) if recipe.tta == "none" else ("single", recipe.tta)
+        scores = score_views(model_from_bytes(recipe.model, weights_bytes), test_split, views)
+        final, tta = scores["single"], scores[recipe.tta].top1 if recipe.tta != "none" else None
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
-        tta = (score(model_from_bytes(recipe.model, weights_bytes), test_split, tta=recipe.tta).top1
-               if recipe.tta != "none" else None)
         atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
         shutdown(ranks)
         # the class that trained the last epochs (a finished run resumed to be released elsewhere trains none here)

@@ -16,7 +16,7 @@ import torch
 from ..api import get_model
 from ..data import CATEGORIES, check_cifar10_test, load_cifar10
 from ..errors import ZooError
-from ..metrics import score
+from ..metrics import score_views
 from ..models import ARCHITECTURES
 from ._args import (add_checkpoint, add_data_dir, add_json, add_record, corruption_names, picture_folder, positive_int,
                     severity)
@@ -132,11 +132,13 @@ def _top1(args: argparse.Namespace, test, identity) -> dict:
             if not model.input_size.takes(args.size, args.size):
                 raise UsageError(f"{args.model} does not take {args.size}x{args.size} images: {model.input_size.why}")
             report["size"] = args.size
-        result = score(model, test, size=args.size)
+        views = ("single",) + ("flip",) * args.flip_tta + ("multi-crop",) * args.tta
+        scores = score_views(model, test, views, size=args.size)  # one sweep: the views share the model's passes
+        result = scores["single"]
         if args.flip_tta:
-            report["top1_flip_tta"] = score(model, test, flip_tta=True, size=args.size).top1
+            report["top1_flip_tta"] = scores["flip"].top1
         if args.tta:
-            report["top1_multicrop_tta"] = score(model, test, tta="multi-crop", size=args.size).top1
+            report["top1_multicrop_tta"] = scores["multi-crop"].top1
     report.update(top1=result.top1, per_class=result.per_class)
     return report
 
