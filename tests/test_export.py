@@ -5,8 +5,9 @@ import pytest
 import torch
 
 import zoo
-from tests.support import ONE_PER_MODEL_FILE, missing, zoo_command
+from tests.support import AGREEMENT_IMAGES, ONE_PER_MODEL_FILE, missing, zoo_command
 from zoo.data import normalize
+from zoo.metrics import score
 
 # Logits of the exported graph vs PyTorch's, both fp32 on the CPU: the same arithmetic in another order
 # (onnxruntime's kernels), so differences are float rounding. Measured on the first 1,000 test images (AMD EPYC
@@ -49,12 +50,15 @@ def test_exported_file_matches_pytorch_on_real_test_images(name, onnx_runtime, p
         assert onnx_logits.shape == (batch, 10)
         assert torch.allclose(onnx_logits, torch_logits, rtol=0, atol=LOGIT_ATOL), \
             (onnx_logits - torch_logits).abs().max()
-    onnx_score = score_onnx(path, test_split)
-    assert onnx_score.count == 10_000
-    # within 0.05 point of PyTorch's top-1, which is the record's (test_published scores it exactly, on every class)
-    assert abs(onnx_score.top1 - record.top1) <= 0.0005
-    recorded = record.extra["onnx"]  # the figure the README and the card give
-    assert recorded["opset"] == OPSET and abs(onnx_score.top1 - recorded["cifar10_test_top1"]) <= 0.0005
+    subset = test_split.subset(AGREEMENT_IMAGES)
+    onnx_score, torch_score = score_onnx(path, subset), score(model, subset)
+    assert onnx_score.count == AGREEMENT_IMAGES
+    # the same confusion matrix but for at most one near tie of 2,000 turned by float rounding in another order
+    # (a prediction that turns moves one count from one cell to another: 2 in this sum)
+    assert sum(abs(a - b) for row_onnx, row_torch in zip(onnx_score.confusion, torch_score.confusion)
+               for a, b in zip(row_onnx, row_torch)) <= 2
+    recorded = record.extra["onnx"]  # the figure the README and the card give, scored by `zoo release`
+    assert recorded["opset"] == OPSET and abs(recorded["cifar10_test_top1"] - record.top1) <= 0.0005
 
 
 def test_export_command_writes_the_file_and_refuses_bad_outputs(onnx_runtime, published, tmp_path, cli):

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 import zoo
-from tests.support import ONE_PER_MODEL_FILE, missing, zoo_command, same_class
+from tests.support import AGREEMENT_IMAGES, ONE_PER_MODEL_FILE, missing, zoo_command, same_class
 from zoo.data import normalize
+from zoo.metrics import score
 
 # Logits of the f32 export vs PyTorch's on the first test images: the same arithmetic in OpenVINO's kernel order.
 # Measured (AMD EPYC class, 64 images): max |difference| below 1e-5 for every published model; 10× room here.
@@ -35,8 +36,7 @@ def read_info(folder) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
-def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure(name, openvino_runtime, published,
-                                                                                test_split, tmp_path):
+def test_float_export_predicts_as_pytorch_in_openvino(name, openvino_runtime, published, test_split, tmp_path):
     from zoo.openvino_ir import BIN, XML, compile_openvino, export_openvino, score_openvino
 
     record = published[name]
@@ -53,10 +53,15 @@ def test_float_export_matches_pytorch_in_openvino_and_scores_its_manifest_figure
         logits = run(x)
         assert logits.shape == (batch, 10)
         assert torch.allclose(logits, expected, rtol=0, atol=LOGIT_ATOL), (logits - expected).abs().max()
-    measured = score_openvino(folder, test_split)
-    # PyTorch's top-1 is the record's (test_published scores it exactly, on every class): within 0.05 point of it
-    assert measured.count == 10_000 and abs(measured.top1 - record.top1) <= 0.0005
-    assert abs(measured.top1 - record.extra["openvino"]["cifar10_test_top1"]) <= 0.0005  # the card's figure
+    subset = test_split.subset(AGREEMENT_IMAGES)
+    measured, torch_score = score_openvino(folder, subset), score(model, subset)
+    assert measured.count == AGREEMENT_IMAGES
+    # the same confusion matrix but for at most one near tie of 2,000 turned by float rounding in another order
+    # (a prediction that turns moves one count from one cell to another: 2 in this sum)
+    assert sum(abs(a - b) for row_openvino, row_torch in zip(measured.confusion, torch_score.confusion)
+               for a, b in zip(row_openvino, row_torch)) <= 2
+    # the card's figure, scored on the whole test set by `zoo release`, within 0.05 point of PyTorch's
+    assert abs(record.extra["openvino"]["cifar10_test_top1"] - record.top1) <= 0.0005
 
 
 @pytest.mark.slow
