@@ -55,6 +55,13 @@ ONE_PER_MODEL_FILE = one_per_model_file(PUBLISHED_NAMES)
 AGREEMENT_IMAGES = 2_000
 
 
+def confusion_distance(one, other) -> int:
+    """How far two scores' confusion matrices lie apart, cell by cell: a prediction that turns moves one count from
+    one cell to another, 2 in this sum."""
+    return sum(abs(a - b) for row_one, row_other in zip(one.confusion, other.confusion)
+               for a, b in zip(row_one, row_other))
+
+
 def smallest(published: dict) -> str:
     """The published model with the smallest file: the cheapest to download, load and run, for the tests that are
     about anything but the model."""
