@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -115,6 +116,8 @@ def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkou
     weights = (run_dir / "model.safetensors").read_bytes()
     assert (checkout / "weights" / "lenet" / "model.safetensors").read_bytes() == weights
     assert record["recipe"]["command"] == "python -m zoo.train lenet --epochs 2"
+    kept = json.loads((run_dir / "result.json").read_text())  # what a seed spread may count of this run alone
+    assert (kept["sha256"], kept["top1"]) == (record["sha256"], record["metrics"]["cifar10_test_top1"])
     assert "seed_spread" not in record["metrics"] and "cifar10_c" not in record  # the old weights' figures went
     assert record["input_size"] == {"min_size": [32, 32], "any_size": False, "why": LeNet.input_size.why}
     calibration = (checkout / "weights" / "lenet" / "int8_calibration.safetensors").read_bytes()
@@ -147,3 +150,40 @@ def test_release_publishes_a_run_in_order_and_continues_where_it_stopped(checkou
     pinned = manifest(checkout)["lenet"]
     assert pinned["onnx"] == record["onnx"]  # measured again: the same figure
     assert pinned["mirror"]["revision"] == git("rev-parse", "HEAD")
+
+
+def test_a_seed_kept_as_its_result_file_counts_as_its_weights_would(published, tmp_path):
+    """A seed trained in an earlier session leaves its result.json alone (runs/NAME/seedS/): from the published
+    seeds' figures, kept so, the seed spread is the published one, without a test set; a result of another recipe,
+    a seed given twice and a damaged file are each refused in one sentence."""
+    from zoo.annotate import with_seed_spread
+    from zoo.machine import machine_class
+
+    record = published["lenet"]
+    spread = record.metrics["seed_spread"]
+
+    def kept(seed: int, top1: float, folder: str, **changes) -> Path:
+        run_dir = tmp_path / folder
+        run_dir.mkdir()
+        result = {"model": "lenet", "recipe": {**record.recipe["settings"], "seed": seed, **changes},
+                  "subsets": [None, None], "sha256": record.sha256, "top1": top1,
+                  "trained_on": [{"machine_class": machine_class().to_dict(), "epochs": [1, 60]}]}
+        (run_dir / "result.json").write_text(json.dumps(result))
+        return run_dir
+
+    runs = [kept(seed, top1, f"seed{seed}") for seed, top1 in zip(spread["seeds"], spread["top1"])]
+    remade = with_seed_spread(record, runs, str(tmp_path / "no-data-here")).metrics["seed_spread"]
+    assert {key: remade[key] for key in ("seeds", "top1", "mean", "std", "tolerance")} == \
+        {key: spread[key] for key in ("seeds", "top1", "mean", "std", "tolerance")}
+    assert remade["from_run_results"] == spread["seeds"]
+
+    other = kept(5, 0.8, "other-recipe", lr=record.recipe["settings"]["lr"] * 2)
+    with pytest.raises(ValueError, match=r"did not run the published recipe of lenet .*differs in: lr"):
+        with_seed_spread(record, [*runs[:4], other], None)
+    with pytest.raises(ValueError, match="seed 0 is given twice"):
+        with_seed_spread(record, [*runs, runs[0]], None)
+    damaged = runs[1] / "result.json"
+    damaged.write_text(damaged.read_text()[:-20])
+    with pytest.raises(ValueError, match=r"result.json is not the result.json of a finished zoo.train run .*train the "
+                                         r"seed again"):
+        with_seed_spread(record, runs, None)

@@ -77,6 +77,16 @@ def test_same_recipe_twice_gives_identical_bytes_and_the_library_leaves_the_prin
         torch.use_deterministic_algorithms(deterministic)
     assert result.sha256 == sha256_file(output_dir / "model.safetensors")
     assert capsys.readouterr().out == ""
+    # result.json: what a seed spread counts of a run whose weights were not kept, measured as the weights would be
+    from zoo.artifacts import model_from_bytes
+    from zoo.data import load_cifar10
+    from zoo.metrics import score
+
+    kept = json.loads((tmp_path / "result.json").read_text())
+    weights = (tmp_path / "model.safetensors").read_bytes()
+    test = load_cifar10(data_dir, train=False).subset(2000)
+    assert kept["top1"] == score(model_from_bytes("lenet", weights), test).top1 == result.top1
+    assert kept["sha256"] == result.sha256 and kept["recipe"] == recipe.to_dict()
     assert lines[0] == f"no checkpoint in {tmp_path}; starting from scratch"
     assert [json.loads(line) for line in lines[1:]] == result.history
 

@@ -1,5 +1,6 @@
-"""What a finished run leaves: the published safetensors file (fixed bytes for equal weights) and the per-epoch weight
-fingerprint (the manifest record made of a run is :func:`zoo.release.records.make_record`)."""
+"""What a finished run leaves: the published safetensors file (fixed bytes for equal weights), the per-epoch weight
+fingerprint, and ``result.json``, the run's figures in a few hundred bytes (the manifest record made of a run is
+:func:`zoo.release.records.make_record`)."""
 from __future__ import annotations
 
 import torch
@@ -10,6 +11,9 @@ from .recipes import Recipe
 from .weights import sha256_bytes
 
 WEIGHTS_NAME = "model.safetensors"
+# A finished run's recipe, weights sha256 and final figures, which is all a seed spread needs of it: a run whose
+# weights are not kept (runs/NAME/seedS/ holds this file alone) still counts as a seed.
+RESULT_NAME = "result.json"
 HUB_ORG = "org"
 HUB_REVISION = "v1"
 

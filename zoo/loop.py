@@ -19,12 +19,12 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from .artifacts import WEIGHTS_NAME, model_from_bytes, safetensors_bytes, weights_fingerprint
+from .artifacts import RESULT_NAME, WEIGHTS_NAME, model_from_bytes, safetensors_bytes, weights_fingerprint
 from .checkpoint import CHECKPOINT_NAME, load_checkpoint, restore_training_state, save_checkpoint, training_state
 from .data import Split, cutout, load_cifar10, normalize, random_crop_flip
 from .distributed import Ranks, init_from_env, shutdown
 from .errors import CheckpointError, TrainingDivergedError, ZooError, require_extra
-from .record_files import history_bytes
+from .record_files import history_bytes, json_bytes
 from .machine import MachineClass, machine_class
 from .manifest import atomic_write_bytes
 from .metrics import score, score_views
@@ -393,6 +393,11 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
         final, tta = scores["single"], scores[recipe.tta].top1 if recipe.tta != "none" else None
         unrounded = score(final_model, test_split).top1 if recipe.weights_dtype != "float32" else None
         atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
+        atomic_write_bytes(options.output_dir / RESULT_NAME, json_bytes({
+            "model": recipe.model, "recipe": recipe.to_dict(), "subsets": _subsets(options),
+            "sha256": sha256_bytes(weights_bytes), "top1": final.top1, "per_class": final.per_class,
+            "tta": recipe.tta, "tta_top1": tta, "unrounded_top1": unrounded, "trained_on": trained_on,
+            "data_sha256": data_sha256, "train_s": round(elapsed, 1), "torch": torch.__version__}), ledger)
         shutdown(ranks)
         # the class that trained the last epochs (a finished run resumed to be released elsewhere trains none here)
         trained_by = trained_on[-1]["machine_class"] if trained_on else here

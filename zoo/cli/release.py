@@ -30,7 +30,8 @@ def add_parser(commands) -> None:
     parser.add_argument("run_dir", type=output_dir, metavar="RUN_DIR",
                         help="the --output-dir of a finished `python -m zoo.train NAME` run (seed 0 by convention)")
     parser.add_argument("--seed-runs", type=data_dir, nargs="+", default=[], metavar="DIR",
-                        help="finished runs of the same recipe with other seeds (--seed S), for the seed spread")
+                        help="finished runs of the same recipe with other seeds (--seed S), for the seed spread: "
+                             "their --output-dir, or a folder holding only a run's result.json")
     parser.add_argument("--only", nargs="+", choices=STEP_NAMES, metavar="STEP",
                         help=f"run only these steps (of {', '.join(STEP_NAMES)})")
     parser.add_argument("--overwrite", action="store_true", help="replace a published weights file with other bytes")

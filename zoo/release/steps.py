@@ -155,7 +155,8 @@ def _run(step: str, name: str, run: FinishedRun, options: ReleaseOptions, record
     if step == "seed-spread":
         if not options.seed_runs:
             return Outcome(step, "waiting", f"give the other seeds' run folders with --seed-runs (four or more: "
-                                            f"`python -m zoo.train {name} --seed S --output-dir DIR`)")
+                                            f"`python -m zoo.train {name} --seed S --output-dir DIR`, or a "
+                                            f"folder holding a finished run's result.json alone)")
         from ..annotate import with_seed_spread
 
         try:
