@@ -145,6 +145,12 @@ def check_kind(record) -> str | None:
         return None
 
 
+def model_file(name: str) -> str:
+    from zoo.models import ARCHITECTURES
+
+    return ARCHITECTURES[name].build.__module__
+
+
 def run_check(name: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "zoo.train", name, "--check", "--no-progress", "--data-dir",
                            str(data_dir), *extra], capture_output=True, text=True, timeout=3600)
@@ -201,6 +207,12 @@ def test_first_epoch_is_bit_identical_on_the_recorded_class(name, data_dir, publ
 
     record = published[name]
     device = "cuda" if record.recipe["machine_class"].get("cuda_device") else "cpu"
+    retrained = [other for other in RETRAINED_IN_FULL if model_file(other) == model_file(name)
+                 and check_kind(RECORDS[other]) == "bit-identity"]
+    if retrained:  # (airbench95's first epoch: 322 s on an Intel AMX machine where airbench94's 12 took 1,348 s)
+        pytest.skip(f"{retrained[0]}, of the same model file, retrains in full here, bit for bit: what the file's "
+                    f"models share is checked there; `{record.recipe['command']} --check --check-epochs 1` checks "
+                    f"{name}'s first epoch")
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip(f"recorded on a GPU ({record.recipe['machine_class']['cuda_device']}) and this machine has none: "
                     f"`{record.recipe['command']} --check --check-epochs 1` runs the check there")
