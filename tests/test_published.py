@@ -91,12 +91,12 @@ TTA_FIGURES = {"flip": "cifar10_test_top1_flip_tta", "multi-crop": "cifar10_test
 @pytest.mark.slow
 @pytest.mark.parametrize("name", PUBLISHED_NAMES)
 def test_published_checkpoint_scores_its_manifest_figure(name, published, test_split):
-    if name not in published:
-        pytest.skip(f"{name} is not published yet")
     """The record's top-1 and, for one model per model file, its test-time views' figures too (VGG-16's flip TTA,
     airbench94's multi-crop TTA), each view in the one sweep that ``zoo evaluate --flip-tta --tta`` makes: the views
     are code the file's models share, and airbench95's multi-crop figure alone would add five passes of the largest
     airbench over the test set."""
+    if name not in published:
+        pytest.skip(f"{name} is not published yet")
     record = published[name]
     model = zoo.get_model(name, pretrained=True)
     assert {v.dtype for v in model.state_dict().values() if v.is_floating_point()} == {torch.float32}
