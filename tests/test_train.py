@@ -18,7 +18,7 @@ from zoo.record_files import published_history
 from zoo.manifest import published_records
 from zoo.weights import sha256_file
 
-from tests.support import PUBLISHED_NAMES, RUNTIME, assert_clean_error
+from tests.support import PUBLISHED_NAMES, RUNTIME, assert_clean_error, model_file
 
 # CI retrains in full the published models whose recorded run took at most this long on a CPU; every other published
 # model is checked through its first epoch's weight fingerprint (seconds to minutes).
@@ -143,12 +143,6 @@ def check_kind(record) -> str | None:
         return plan_check_here(record).kind
     except ValueError:
         return None
-
-
-def model_file(name: str) -> str:
-    from zoo.models import ARCHITECTURES
-
-    return ARCHITECTURES[name].build.__module__
 
 
 def run_check(name: str, data_dir: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -31,7 +31,7 @@ from .metrics import score, score_views
 from .models import build_model
 from .recipes import TRIANGLE, Recipe, get_recipe
 from .rundir import hold_output_dir
-from .weights import sha256_bytes, sha256_file
+from .weights import sha256_bytes
 
 
 def silent(line: str) -> None:
@@ -386,6 +386,7 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
             shutdown(ranks)
             return RunResult(history, elapsed, data_sha256, here, sha256=held, trained_on=trained_on, rank=ranks.rank)
         weights_bytes = safetensors_bytes(final_model, recipe)
+        weights_sha256 = sha256_bytes(weights_bytes)
         atomic_write_bytes(weights_path, weights_bytes, ledger)
         # the published figures: the file's, single crop and with the recipe's test-time augmentation, in one sweep
         views = ("single",) if recipe.tta == "none" else ("single", recipe.tta)
@@ -395,13 +396,13 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
         atomic_write_bytes(options.output_dir / "history.json", history_bytes(history), ledger)
         atomic_write_bytes(options.output_dir / RESULT_NAME, json_bytes({
             "model": recipe.model, "recipe": recipe.to_dict(), "subsets": _subsets(options),
-            "sha256": sha256_bytes(weights_bytes), "top1": final.top1, "per_class": final.per_class,
+            "sha256": weights_sha256, "top1": final.top1, "per_class": final.per_class,
             "tta": recipe.tta, "tta_top1": tta, "unrounded_top1": unrounded, "trained_on": trained_on,
             "data_sha256": data_sha256, "train_s": round(elapsed, 1), "torch": torch.__version__}), ledger)
         shutdown(ranks)
         # the class that trained the last epochs (a finished run resumed to be released elsewhere trains none here)
         trained_by = trained_on[-1]["machine_class"] if trained_on else here
-        return RunResult(history, elapsed, data_sha256, trained_by, weights_path, sha256_file(weights_path),
+        return RunResult(history, elapsed, data_sha256, trained_by, weights_path, weights_sha256,
                          final.top1, final.per_class, unrounded, tta, trained_on)
 
 

@@ -30,6 +30,13 @@ PUBLISHED_NAMES = list_models(pretrained=True)
 USAGE, RUNTIME = 2, 1  # zoo's exit statuses: a usage error, any other failure
 
 
+def model_file(name: str) -> str:
+    """The module of ``zoo/models/`` that holds architecture ``name`` (its variants and their recipes beside it)."""
+    from zoo.models import ARCHITECTURES
+
+    return ARCHITECTURES[name].build.__module__
+
+
 def one_per_model_file(names: list[str]) -> list[str]:
     """Of the published ``names``, the one with the smallest file from each model file (``zoo/models/*.py``: one
     architecture, its variants and their recipes). The slow tests of what a file's models share — the fast path, ONNX,
@@ -37,12 +44,11 @@ def one_per_model_file(names: list[str]) -> list[str]:
     as well. Every record's own top-1 is scored for every model (``test_published``); its other figures were
     measured by ``zoo release`` (``zoo evaluate NAME --record``...) with the code these tests keep checking."""
     from zoo.manifest import published_records
-    from zoo.models import ARCHITECTURES
 
     records = published_records()
     chosen: dict[str, str] = {}
     for name in sorted(names, key=lambda n: (records[n].file_size, n)):
-        chosen.setdefault(ARCHITECTURES[name].build.__module__, name)
+        chosen.setdefault(model_file(name), name)
     return sorted(chosen.values())
 
 
