@@ -15,9 +15,19 @@ from tests.support.loopback_hub import LoopbackHub
 from zoo.manifest import published_records
 
 
+def pytest_configure(config) -> None:
+    """With tests side by side (pytest-xdist's workers, setup.cfg's addopts), torch's OpenMP threads sleep while they
+    wait instead of spinning: a 2-thread run sharing a core with another busy process was measured 4-8x slower. Set
+    here, before the workers start (each reads it once, when torch loads); a setting of the caller's is kept."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs in CI or with ZOO_RUN_SLOW=1,
-    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is."""
+    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is. The files holding ``long`` tests go
+    first: with the files shared out in this order (setup.cfg), a worker starts on them while the others take the
+    rest."""
     import torch
 
     chosen = bool(config.getoption("markexpr"))
@@ -26,6 +36,8 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.skip(reason="slow tier (minutes): runs in CI, or set ZOO_RUN_SLOW=1"))
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
+    long_files = {item.path for item in items if item.get_closest_marker("long")}
+    items.sort(key=lambda item: item.path not in long_files)  # (stable: otherwise as collected)
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,7 @@ def test_readme_commands_parse_and_the_quick_ones_run_as_written(cli, data_dir, 
 
 
 def test_readme_reproduce_lines_parse_and_the_first_is_a_records_command(published):
-    """CI retrains the published models whose command this is (tests/test_train.py); the README line is that command."""
+    """CI retrains the published models whose command this is (tests/test_retrain.py); the README line is that command."""
     from zoo.cli import build_parser
 
     train, check = readme_command_lines("reproduce")
