@@ -15,6 +15,14 @@ from tests.support.loopback_hub import LoopbackHub
 from zoo.manifest import published_records
 
 
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto`` (setup.cfg): one worker per core (pytest-xdist's count) for the default tier, but none — the tests
+    one after the other, in this process — where the slow tier may run (CI, ZOO_RUN_SLOW=1, or a ``-m`` choice): its
+    training runs and benchmarks own the cores. Measured in CI on the Intel AMX class with two workers: airbench94's
+    full retrain got one core for most of its 56 minutes while the other worker ran the rest."""
+    return 0 if RUN_SLOW or config.getoption("markexpr") else None
+
+
 def pytest_configure(config) -> None:
     """With tests side by side (pytest-xdist's workers, setup.cfg's addopts), torch's OpenMP threads sleep while they
     wait instead of spinning: a 2-thread run sharing a core with another busy process was measured 4-8x slower. Set
@@ -25,9 +33,7 @@ def pytest_configure(config) -> None:
 
 def pytest_collection_modifyitems(config, items) -> None:
     """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs in CI or with ZOO_RUN_SLOW=1,
-    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is. The files holding ``long`` tests go
-    first: with the files shared out in this order (setup.cfg), a worker starts on them while the others take the
-    rest."""
+    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is."""
     import torch
 
     chosen = bool(config.getoption("markexpr"))
@@ -36,8 +42,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.skip(reason="slow tier (minutes): runs in CI, or set ZOO_RUN_SLOW=1"))
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
-    long_files = {item.path for item in items if item.get_closest_marker("long")}
-    items.sort(key=lambda item: item.path not in long_files)  # (stable: otherwise as collected)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,5 @@
 """The published recipes run again (``python -m zoo.train NAME --check``): in full, bit for bit on the records' class
-or within the seed spread elsewhere, or through the first epoch's weight fingerprint. A file of its own: these are
-CI's longest tests, and pytest-xdist gives a file to one worker (setup.cfg), so the rest of the suite runs beside
-them."""
+or within the seed spread elsewhere, or through the first epoch's weight fingerprint: CI's longest tests."""
 from __future__ import annotations
 
 import subprocess
@@ -55,7 +53,6 @@ def test_check_epochs_verifies_the_first_epoch_bit_for_bit_on_the_recorded_class
 
 
 @pytest.mark.slow
-@pytest.mark.long
 @pytest.mark.parametrize("name", RETRAINED_IN_FULL)
 def test_published_recipe_reproduces_the_published_model(name, data_dir, published):
     """The zoo's central promise, in full: bytes on the recorded class, accuracy within the seed spread elsewhere."""
