@@ -16,15 +16,16 @@ from zoo.manifest import published_records
 
 
 def slow_tier_may_run(config) -> bool:
-    """CI or ZOO_RUN_SLOW=1 runs the slow tier; a ``-m`` choice runs what it names."""
+    """``-m slow`` runs the slow tier (CI does, after the default tier), ZOO_RUN_SLOW=1 both tiers; a ``-m`` choice
+    runs what it names."""
     return RUN_SLOW or bool(config.getoption("markexpr"))
 
 
 def pytest_xdist_auto_num_workers(config) -> int | None:
     """``-n auto`` (setup.cfg): one worker per core (pytest-xdist's count) for the default tier, but none — the tests
-    one after the other, in this process — where the slow tier may run (CI, ZOO_RUN_SLOW=1, or a ``-m`` choice): its
-    training runs and benchmarks own the cores. Measured in CI on the Intel AMX class with two workers: airbench94's
-    full retrain got one core for most of its 56 minutes while the other worker ran the rest."""
+    one after the other, in this process — where the slow tier may run (a ``-m`` choice, as CI's ``-m slow``, or
+    ZOO_RUN_SLOW=1): its training runs and benchmarks own the cores. Measured in CI on the Intel AMX class with two
+    workers: airbench94's full retrain got one core for most of its 56 minutes while the other worker ran the rest."""
     return 0 if slow_tier_may_run(config) else None
 
 
@@ -37,14 +38,14 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs in CI or with ZOO_RUN_SLOW=1,
-    or when ``-m`` names the tiers to run; the gpu tier runs wherever CUDA is."""
+    """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs when ``-m`` names it (CI:
+    ``-m slow`` after the default tier) or with ZOO_RUN_SLOW=1; the gpu tier runs wherever CUDA is."""
     import torch
 
     run_slow = slow_tier_may_run(config)
     for item in items:
         if "slow" in item.keywords and not run_slow:
-            item.add_marker(pytest.mark.skip(reason="slow tier (minutes): runs in CI, or set ZOO_RUN_SLOW=1"))
+            item.add_marker(pytest.mark.skip(reason="slow tier (minutes): `python -m pytest -m slow` runs it, as CI does"))
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
 
