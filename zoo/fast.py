@@ -26,7 +26,6 @@ import threading
 from collections.abc import Iterator
 
 import torch
-import torch._inductor.config as inductor_config
 from torch import nn
 
 from .machine import MachineClass, machine_class, missing_cpp_compiler
@@ -54,6 +53,9 @@ class _InductorFreezing:
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
+        # (imported here: torch._inductor costs about a second, which every `zoo` command would pay through zoo env)
+        import torch._inductor.config as inductor_config
+
         with self._lock:
             if not self._inside:
                 self._prior = inductor_config.freezing
