@@ -25,7 +25,8 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     """``-n auto`` (setup.cfg): one worker per core (pytest-xdist's count) for the default tier, but none — the tests
     one after the other, in this process — where the slow tier may run (a ``-m`` choice, as CI's ``-m slow``, or
     ZOO_RUN_SLOW=1): its training runs and benchmarks own the cores. Measured in CI on the Intel AMX class with two
-    workers: airbench94's full retrain got one core for most of its 56 minutes while the other worker ran the rest."""
+    workers: airbench94's full retrain (now the retrain tier's) got one core for most of its 56 minutes while the other
+    worker ran the rest."""
     return 0 if slow_tier_may_run(config) else None
 
 
@@ -38,14 +39,19 @@ def pytest_configure(config) -> None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """The slow tier (whole-test-set scoring, retraining, benchmarks: minutes each) runs when ``-m`` names it (CI:
-    ``-m slow`` after the default tier) or with ZOO_RUN_SLOW=1; the gpu tier runs wherever CUDA is."""
+    """The slow tier (whole-test-set scoring, first epochs of the recipes, benchmarks: minutes each) runs when ``-m``
+    names it (CI: ``-m slow`` after the default tier) or with ZOO_RUN_SLOW=1; the retrain tier (full retrains: an hour
+    and more) only when ``-m`` names it; the gpu tier runs wherever CUDA is."""
     import torch
 
     run_slow = slow_tier_may_run(config)
+    run_retrain = "retrain" in (config.getoption("markexpr") or "")
     for item in items:
         if "slow" in item.keywords and not run_slow:
             item.add_marker(pytest.mark.skip(reason="slow tier (minutes): `python -m pytest -m slow` runs it, as CI does"))
+        if "retrain" in item.keywords and not run_retrain:
+            item.add_marker(pytest.mark.skip(reason="retrain tier (an hour and more): `python -m pytest -m retrain` runs "
+                                                    "it, before a release"))
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(pytest.mark.skip(reason="gpu tier: this machine has no CUDA device"))
 

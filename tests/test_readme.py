@@ -75,7 +75,8 @@ def test_readme_commands_parse_and_the_quick_ones_run_as_written(cli, data_dir, 
 
 
 def test_readme_reproduce_lines_parse_and_the_first_is_a_records_command(published):
-    """CI retrains the published models whose command this is (tests/test_retrain.py); the README line is that command."""
+    """The published models' commands are what tests/test_retrain.py runs again (the first epoch in CI, in full in the
+    retrain tier); the README line is one of them."""
     from zoo.cli import build_parser
 
     train, check = readme_command_lines("reproduce")

@@ -1,5 +1,7 @@
-"""The published recipes run again (``python -m zoo.train NAME --check``): in full, bit for bit on the records' class
-or within the seed spread elsewhere, or through the first epoch's weight fingerprint: CI's longest tests."""
+"""The published recipes run again (``python -m zoo.train NAME --check``). The slow tier (CI) checks each model file's
+first epoch against its recorded weight fingerprint, bit for bit on the records' class; the retrain tier
+(``python -m pytest -m retrain``: an hour and more, before a release and after a change to the training code) retrains
+in full — bit for bit on the records' class, within the seed spread elsewhere."""
 from __future__ import annotations
 
 import subprocess
@@ -12,10 +14,10 @@ import torch
 from zoo.manifest import published_records
 from zoo.record_files import published_history
 
-from tests.support import PUBLISHED_NAMES, model_file
+from tests.support import ONE_PER_MODEL_FILE, PUBLISHED_NAMES
 
-# CI retrains in full the published models whose recorded run took at most this long on a CPU; every other published
-# model is checked through its first epoch's weight fingerprint (seconds to minutes).
+# The retrain tier retrains in full the published models whose recorded run took at most this long on a CPU; the rest
+# (hours) are `python -m zoo.train NAME --check` by hand, on the class their record names.
 FULL_RETRAIN_S = 900
 RECORDS = published_records()
 RETRAINED_IN_FULL = [name for name in PUBLISHED_NAMES if not RECORDS[name].recipe["machine_class"].get("cuda_device")
@@ -53,48 +55,16 @@ def test_check_epochs_verifies_the_first_epoch_bit_for_bit_on_the_recorded_class
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", RETRAINED_IN_FULL)
-def test_published_recipe_reproduces_the_published_model(name, data_dir, published):
-    """The zoo's central promise, in full: bytes on the recorded class, accuracy within the seed spread elsewhere."""
-    from zoo.machine import machine_class
-
-    record = published[name]
-    kind = check_kind(record)
-    cheapest = min(RETRAINED_IN_FULL, key=lambda n: RECORDS[n].recipe["wall_time_s"])
-    if kind == "accuracy" and machine_class().capability != "AVX512":
-        # CI's 90 minutes: without AVX-512 every tier runs ~2.5x slower (AMD family 23, AVX2: the rows measured there
-        # add up to ~90 minutes with this retrain, which alone took 12 min 50 s, and passed)
-        pytest.skip(f"another machine class without AVX-512 ({machine_class().capability} kernels): CI's time does not "
-                    f"hold the full retrain; `python -m zoo.train {name} --check` checks it here")
-    if kind == "accuracy" and name != cheapest:
-        pytest.skip(f"another machine class: {cheapest}'s full retrain covers the accuracy check in CI ({name}'s "
-                    f"would add ~{2 * record.recipe['wall_time_s'] / 60:.0f} min or more); run "
-                    f"`python -m zoo.train {name} --check` to check it here")
-    run = run_check(name, data_dir)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert f"check: {kind} over {record.recipe['settings']['epochs']} epochs" in run.stdout
-    if kind == "bit-identity":
-        assert f"new       sha256 {record.sha256}" in run.stdout
-        assert "bit-identical: yes" in run.stdout and "DIFFERENT" not in run.stdout
-    else:
-        assert "accuracy check: top-1" in run.stdout and "within the seed spread: yes" in run.stdout
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", [name for name in PUBLISHED_NAMES if name not in RETRAINED_IN_FULL])
+@pytest.mark.parametrize("name", ONE_PER_MODEL_FILE)
 def test_first_epoch_is_bit_identical_on_the_recorded_class(name, data_dir, published):
-    """A long run, checked in a minute or two through its first epoch's weight fingerprint, where its class is."""
+    """What a change to a model file, the data path, the loop or torch breaks shows in the first epoch's weights:
+    checked in a minute or two per model file (its smallest published model) where the record's class is. (The full
+    retrains took 1,782 s of CI on the Intel AMX class, airbench94's 1,422 s of it: the retrain tier below.)"""
     from zoo.check import plan_check
     from zoo.machine import machine_class
 
     record = published[name]
     device = "cuda" if record.recipe["machine_class"].get("cuda_device") else "cpu"
-    retrained = [other for other in RETRAINED_IN_FULL if model_file(other) == model_file(name)
-                 and check_kind(RECORDS[other]) == "bit-identity"]
-    if retrained:  # (airbench95's first epoch: 322 s on an Intel AMX machine where airbench94's 12 took 1,348 s)
-        pytest.skip(f"{retrained[0]}, of the same model file, retrains in full here, bit for bit: what the file's "
-                    f"models share is checked there; `{record.recipe['command']} --check --check-epochs 1` checks "
-                    f"{name}'s first epoch")
     if device == "cuda" and not torch.cuda.is_available():
         pytest.skip(f"recorded on a GPU ({record.recipe['machine_class']['cuda_device']}) and this machine has none: "
                     f"`{record.recipe['command']} --check --check-epochs 1` runs the check there")
@@ -105,4 +75,23 @@ def test_first_epoch_is_bit_identical_on_the_recorded_class(name, data_dir, publ
         pytest.skip(str(why))
     run = run_check(name, data_dir, "--device", device, "--check-epochs", "1")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert f"epoch 1: equal weights sha256 {published_history(record)[0]['weights_sha256']}" in run.stdout
     assert "bit-identical through epoch 1: yes" in run.stdout
+
+
+@pytest.mark.retrain
+@pytest.mark.parametrize("name", RETRAINED_IN_FULL)
+def test_published_recipe_reproduces_the_published_model(name, data_dir, published):
+    """The zoo's central promise, in full: bytes on the recorded class, accuracy within the seed spread elsewhere."""
+    record = published[name]
+    kind = check_kind(record)
+    if kind is None:
+        pytest.skip(f"no check can run here for {name}: `python -m zoo.train {name} --check` says why")
+    run = run_check(name, data_dir)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert f"check: {kind} over {record.recipe['settings']['epochs']} epochs" in run.stdout
+    if kind == "bit-identity":
+        assert f"new       sha256 {record.sha256}" in run.stdout
+        assert "bit-identical: yes" in run.stdout and "DIFFERENT" not in run.stdout
+    else:
+        assert "accuracy check: top-1" in run.stdout and "within the seed spread: yes" in run.stdout
