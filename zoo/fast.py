@@ -21,6 +21,7 @@ The published models keep their top-1 within 0.1 point on this path (tests/test_
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -51,11 +52,17 @@ class _InductorFreezing:
         self._inside = 0
         self._prior = False
 
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        # (imported here: torch._inductor costs about a second, which every `zoo` command would pay through zoo env)
+    @functools.cached_property
+    def _config(self):
+        """torch._inductor.config, imported at the first call, not with this module: torch._inductor costs about a
+        second, which every `zoo` command would pay (zoo env reads this module's fast-path options)."""
         import torch._inductor.config as inductor_config
 
+        return inductor_config
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        inductor_config = self._config
         with self._lock:
             if not self._inside:
                 self._prior = inductor_config.freezing
