@@ -447,6 +447,14 @@ def test_run_options_refuse_counts_that_would_silently_change_the_data(tmp_path)
                 RunOptions(data_dir=tmp_path, output_dir=tmp_path, **{field: value})
 
 
+def test_a_run_too_short_for_its_lr_schedule_says_so_before_training(tmp_path, data_dir, cli):
+    # lenet's one-cycle schedule over 3 steps (600 images, batches of 256, one epoch): its warm-up is one step long
+    run = cli("train", "lenet", "--epochs", "1", "--train-subset", "600", "--data-dir", str(data_dir),
+              "--output-dir", str(tmp_path / "run"), "--no-progress")
+    assert_clean_error(run, RUNTIME, "warms up over a single step", "train on more images")
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
 def test_recipes_refuse_settings_no_run_can_use():
     from zoo.errors import RecipeError
     from zoo.recipes import get_recipe

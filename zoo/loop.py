@@ -109,6 +109,11 @@ def make_optimizer(model: nn.Module, recipe: Recipe, steps_per_epoch: int):
     if recipe.schedule == "triangle":
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(triangle, total_steps=total_steps))
     else:
+        if recipe.warmup_fraction * (total_steps + 1) == 1:
+            # OneCycleLR's warm-up phase then ends on the step it starts at, and torch divides by its zero length
+            raise ZooError(f"a one-cycle schedule over {total_steps} steps with warmup_fraction "
+                           f"{recipe.warmup_fraction} warms up over a single step, which torch's OneCycleLR cannot "
+                           "schedule: train on more images (or fewer), or for more epochs")
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=[group["lr"] for group in optimizer.param_groups],
             total_steps=total_steps + 1,  # +1: no step past the end
