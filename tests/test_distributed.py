@@ -13,6 +13,10 @@ import pytest
 
 from zoo.weights import sha256_file
 
+# The slow tier (CI): two ranks are three interpreters, ~9 s of the default tier's time on two cores, for what a
+# newcomer's change seldom touches; tests/test_bad_inputs.py keeps torchrun's bad environments in the default tier.
+pytestmark = pytest.mark.slow
+
 RUN = ["lenet", "--epochs", "3", "--train-subset", "4000", "--test-subset", "1000", "--no-progress"]
 
 
@@ -68,7 +72,6 @@ def test_each_rank_trains_on_its_own_slice_of_every_global_batch(ddp_run, data_d
     assert counts == {("0", "2000"), ("1", "2000")}  # 4,000 images split evenly, none twice
 
 
-@pytest.mark.slow  # (CI; two ranks that finish and agree stay in the default tier)
 def test_killed_and_resumed_under_torchrun_ends_on_the_same_bytes(ddp_run, data_dir, tmp_path):
     output_dir, _ = ddp_run
     process = torchrun(data_dir, tmp_path, wait=False)

@@ -27,6 +27,7 @@ def _write_pictures(test_split, folder: Path, per_class: int) -> None:
             Image.fromarray(test_split.images[index].permute(1, 2, 0).numpy()).save(folder / name / f"{number}.png")
 
 
+@pytest.mark.slow  # (CI: three `zoo` commands and ten epochs, ~22 s of the default tier; the finetune tests below stay)
 def test_readme_finetune_commands_run_as_written(test_split, tmp_path):
     _write_pictures(test_split, tmp_path / "pictures", per_class=250)
     # the `zoo` command of this environment, running this clone's zoo (where CI has installed a copy without weights/

@@ -127,6 +127,7 @@ def test_missing_data_is_a_clear_error(tmp_path, cli):
     assert_clean_error(run, RUNTIME, f"no CIFAR-10 found in {tmp_path}")
 
 
+@pytest.mark.slow  # (CI: --stop-after; the default tier keeps the killed-and-resumed run above)
 def test_stopped_run_resumes_to_the_same_bytes(first_run, data_dir, tmp_path):
     output_dir, _ = first_run
     stopped = train(data_dir, tmp_path, "--stop-after", "1")
