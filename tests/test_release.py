@@ -184,6 +184,12 @@ def test_a_seed_kept_as_its_result_file_counts_as_its_weights_would(published, t
     assert {key: remade[key] for key in ("seeds", "top1", "mean", "std", "tolerance")} == \
         {key: spread[key] for key in ("seeds", "top1", "mean", "std", "tolerance")}
     assert remade["from_run_results"] == spread["seeds"]
+    # The published file is seed 0's finished run: the other four seeds, kept so, make the same spread.
+    without_seed_0 = with_seed_spread(record, runs[1:], None).metrics["seed_spread"]
+    assert {key: without_seed_0[key] for key in ("seeds", "top1", "mean", "std", "tolerance")} == \
+        {key: spread[key] for key in ("seeds", "top1", "mean", "std", "tolerance")}
+    with pytest.raises(ValueError, match="needs at least 5 seeds, got 4"):
+        with_seed_spread(record, runs[1:4], None)
 
     other = kept(5, 0.8, "other-recipe", lr=record.recipe["settings"]["lr"] * 2)
     with pytest.raises(ValueError, match=r"did not run the published recipe of lenet .*differs in: lr"):
