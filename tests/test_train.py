@@ -146,10 +146,18 @@ def test_a_run_resumed_on_another_machine_class_goes_on_and_says_which_class_tra
     from zoo.machine import MachineClass
 
     train(data_dir, tmp_path, "--stop-after", "1", "--precision", "bf16")
-    resumed = subprocess.run([sys.executable, "-m", "zoo.train", *SHORT_RUN, "--data-dir", str(data_dir),
-                              "--output-dir", str(tmp_path), "--resume", "--precision", "bf16"],
-                             capture_output=True, text=True, timeout=600,
-                             env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI", "MKL_CBWR": "AVX2"})
+    written = (tmp_path / "checkpoint.pt").read_bytes()
+
+    def resume(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "zoo.train", *SHORT_RUN, "--data-dir", str(data_dir),
+                               "--output-dir", str(tmp_path), "--resume", *extra], capture_output=True, text=True,
+                              timeout=600, env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI", "MKL_CBWR": "AVX2"})
+
+    # Where bf16 is emulated zoo trains in fp32 unless told otherwise: a bf16 run cannot go on in fp32 unasked.
+    refused = resume()
+    assert refused.returncode != 0 and "precision 'bf16' there, 'fp32' here" in refused.stderr, refused.stderr
+    assert (tmp_path / "checkpoint.pt").read_bytes() == written
+    resumed = resume("--precision", "bf16")
     assert resumed.returncode == 0, resumed.stderr
     assert "note: epochs 1-1 were trained on another machine class (" in resumed.stdout
     first, second = load_checkpoint(tmp_path / "checkpoint.pt")["trained_on"]

@@ -314,10 +314,12 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
         checkpoint_path = options.output_dir / CHECKPOINT_NAME
         if options.resume and checkpoint_path.is_file():
             state = load_checkpoint(checkpoint_path)
-            trained_by = Recipe.from_dict(state["recipe"]).training_dict()
-            if trained_by != recipe.training_dict() or state["subsets"] != _subsets(options):
-                raise CheckpointError(f"{checkpoint_path} was written by another recipe or subset; use another "
-                                      "--output-dir, or drop --resume to start afresh there.")
+            mismatch = _resume_mismatch(Recipe.from_dict(state["recipe"]).training_dict(), recipe.training_dict(),
+                                        state["subsets"], _subsets(options))
+            if mismatch:
+                raise CheckpointError(f"{checkpoint_path} was written with other settings ({mismatch}): continue it with "
+                                      "the settings it was written with, use another --output-dir, or drop --resume to "
+                                      "start afresh there.")
             restore_training_state(state, model, optimizer, scheduler, ema, generator, device, lookahead)
             start_epoch, elapsed, history = state["epoch"], state["elapsed_s"], state["history"]
             trained_on = state.get("trained_on") or [{"machine_class": state["machine_class"],
@@ -409,6 +411,16 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
         trained_by = trained_on[-1]["machine_class"] if trained_on else here
         return RunResult(history, elapsed, data_sha256, trained_by, weights_path, weights_sha256,
                          final.top1, final.per_class, unrounded, tta, trained_on)
+
+
+def _resume_mismatch(trained_by: dict[str, Any], asked: dict[str, Any], trained_subsets: list[int | None],
+                     asked_subsets: list[int | None]) -> str:
+    """Which settings of a checkpoint and of the run asked to continue it differ, in words ("" when none)."""
+    differences = [f"{key} {trained_by.get(key)!r} there, {asked.get(key)!r} here"
+                   for key in sorted(set(trained_by) | set(asked)) if trained_by.get(key) != asked.get(key)]
+    if trained_subsets != asked_subsets:
+        differences.append(f"train/test/holdout images {trained_subsets} there, {asked_subsets} here (None: all)")
+    return "; ".join(differences)
 
 
 def _subsets(options: RunOptions) -> list[int | None]:
