@@ -68,9 +68,9 @@ def _reads_as_a_result(result: Any) -> bool:
 
 
 def check_same_recipe(record: WeightsRecord, run: dict[str, Any], run_dir: Path, but: tuple[str, ...] = ()) -> None:
-    published = Recipe.from_dict(record.recipe["settings"]).training_dict()
-    trained = Recipe.from_dict(run["recipe"]).training_dict()
-    different = sorted(k for k in published if k not in but and published[k] != trained.get(k))
+    published = Recipe.from_dict(record.recipe["settings"])
+    different = [key for key in published.differences(Recipe.from_dict(run["recipe"]), training_only=True)
+                 if key not in but]
     if different or run["subsets"] != [None, None]:
         raise ValueError(f"{run_dir} did not run the published recipe of {record.name} on the whole data set "
                          f"(differs in: {', '.join(different) or 'subsets'})")

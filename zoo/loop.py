@@ -314,8 +314,7 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
         checkpoint_path = options.output_dir / CHECKPOINT_NAME
         if options.resume and checkpoint_path.is_file():
             state = load_checkpoint(checkpoint_path)
-            mismatch = _resume_mismatch(Recipe.from_dict(state["recipe"]).training_dict(), recipe.training_dict(),
-                                        state["subsets"], _subsets(options))
+            mismatch = _resume_mismatch(Recipe.from_dict(state["recipe"]), recipe, state["subsets"], _subsets(options))
             if mismatch:
                 raise CheckpointError(f"{checkpoint_path} was written with other settings ({mismatch}): continue it with "
                                       "the settings it was written with, use another --output-dir, or drop --resume to "
@@ -413,11 +412,11 @@ def train(recipe: Recipe, options: RunOptions, log: Callable[[str], None] = sile
                          final.top1, final.per_class, unrounded, tta, trained_on)
 
 
-def _resume_mismatch(trained_by: dict[str, Any], asked: dict[str, Any], trained_subsets: list[int | None],
+def _resume_mismatch(trained_by: Recipe, asked: Recipe, trained_subsets: list[int | None],
                      asked_subsets: list[int | None]) -> str:
     """Which settings of a checkpoint and of the run asked to continue it differ, in words ("" when none)."""
-    differences = [f"{key} {trained_by.get(key)!r} there, {asked.get(key)!r} here"
-                   for key in sorted(set(trained_by) | set(asked)) if trained_by.get(key) != asked.get(key)]
+    differences = [f"{key} {there!r} there, {here!r} here"
+                   for key, (there, here) in trained_by.differences(asked, training_only=True).items()]
     if trained_subsets != asked_subsets:
         differences.append(f"train/test/holdout images {trained_subsets} there, {asked_subsets} here (None: all)")
     return "; ".join(differences)

@@ -78,6 +78,12 @@ class Recipe:
         """The settings that decide the trained weights (what a resumed checkpoint must agree with)."""
         return {k: v for k, v in asdict(self).items() if k not in self.EXPORT_ONLY}
 
+    def differences(self, other: "Recipe", training_only: bool = False) -> dict[str, tuple[Any, Any]]:
+        """Each setting in which this recipe and ``other`` differ, as ``{key: (this value, other's value)}`` in the
+        recipe's order; ``training_only`` leaves out the settings that do not decide the trained weights."""
+        mine, theirs = (self.training_dict(), other.training_dict()) if training_only else (self.to_dict(), other.to_dict())
+        return {key: (value, theirs[key]) for key, value in mine.items() if theirs[key] != value}
+
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Recipe":
         known = {f.name for f in fields(cls)}

@@ -76,8 +76,8 @@ def finished_run(name: str, run_dir: Path, recipe_overrides: bool) -> FinishedRu
                        f"`{regenerate_command(recipe, device)} --output-dir {run_dir} --resume`")
     published = get_recipe(name)
     if recipe != published and not recipe_overrides:
-        changed = ", ".join(f"{key} {value!r} (recipe: {published.to_dict()[key]!r})"
-                            for key, value in recipe.to_dict().items() if published.to_dict()[key] != value)
+        changed = ", ".join(f"{key} {value!r} (recipe: {recipe_value!r})"
+                            for key, (value, recipe_value) in recipe.differences(published).items())
         raise ZooError(f"{run_dir} ran {name} with {changed}, so `python -m zoo.train {name}` would not regenerate it: "
                        "publish a run of the recipe, or pass --recipe-overrides to record its own command")
     return FinishedRun(recipe, device, sha256_file(run_dir / WEIGHTS_NAME))
