@@ -74,10 +74,10 @@ def finished_run(name: str, run_dir: Path, recipe_overrides: bool) -> FinishedRu
     if state["epoch"] != recipe.epochs or not (run_dir / WEIGHTS_NAME).is_file():
         raise ZooError(f"{run_dir} stopped after epoch {state['epoch']} of {recipe.epochs}: finish it first with "
                        f"`{regenerate_command(recipe, device)} --output-dir {run_dir} --resume`")
-    published = get_recipe(name)
-    if recipe != published and not recipe_overrides:
+    differences = recipe.differences(get_recipe(name))
+    if differences and not recipe_overrides:
         changed = ", ".join(f"{key} {value!r} (recipe: {recipe_value!r})"
-                            for key, (value, recipe_value) in recipe.differences(published).items())
+                            for key, (value, recipe_value) in differences.items())
         raise ZooError(f"{run_dir} ran {name} with {changed}, so `python -m zoo.train {name}` would not regenerate it: "
                        "publish a run of the recipe, or pass --recipe-overrides to record its own command")
     return FinishedRun(recipe, device, sha256_file(run_dir / WEIGHTS_NAME))
