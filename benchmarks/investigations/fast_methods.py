@@ -9,7 +9,8 @@ alternating flips, Lookahead every 5 steps, multi-crop TTA scored at the end, no
 schedules), the one-cycle schedule kept (it anneals to zero; the triangle stops at 7 % of the peak, which suits
 Jordan's networks, with their ×1/9 logits, not these). Trains on the 50,000 training images and scores the final
 epoch on the 10,000 test images, as a published run; resumable (``--resume`` is always on). Appends the run's
-summary to ``--out``."""
+summary to the ``runs`` of ``--out`` (a new file starts with the command; the committed ones also say the question
+and the reference figures)."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ from pathlib import Path
 from zoo.data import default_data_dir
 from zoo.loop import RunOptions, train
 from zoo.machine import MachineClass
+from zoo.manifest import atomic_write_bytes
 from zoo.recipes import get_recipe
 
 FAST_METHODS = dict(batch_size=512, lr=0.4, drop_last=True, crop_fill="reflect", flip_mode="alternating",
@@ -50,9 +52,12 @@ def main() -> None:
                "history": [{k: h[k] for k in ("epoch", "train_loss", "train_acc", "test_top1", "epoch_s")}
                            for h in result.history]}
     print(json.dumps({k: summary[k] for k in ("top1", "top1_multicrop_tta", "train_s", "machine")}), flush=True)
-    if args.out:
-        runs = json.loads(args.out.read_text()) if args.out.is_file() else []
-        args.out.write_text(json.dumps([*runs, summary], indent=1) + "\n")
+    if args.out:  # earlier runs and the file's other keys (the question, the reference figures) are kept; a crash
+        # while writing must not lose hours of earlier runs, hence the atomic replace
+        file = json.loads(args.out.read_text()) if args.out.is_file() else {
+            "command": f"python -m benchmarks.investigations.fast_methods {args.name} EPOCHS RUN_DIR", "runs": []}
+        text = json.dumps({**file, "runs": [*file["runs"], summary]}, indent=1) + "\n"
+        atomic_write_bytes(args.out, text.encode("utf-8"))
 
 
 if __name__ == "__main__":
