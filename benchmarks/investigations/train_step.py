@@ -1,6 +1,6 @@
 """Where a training step's time goes: the model step alone vs batched augmentation + normalisation.
 
-    python -m benchmarks.investigations.train_step [--data-dir DIR] [--profile]
+    python -m benchmarks.investigations.train_step [--models NAME…] [--data-dir DIR] [--profile]
 
 Model step = forward + backward + SGD step on one fixed batch of 256 (in the precision zoo.train uses here: the
 recipe's bf16 autocast, fp32 where bf16 is emulated; channels_last, 2 threads);
@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 
@@ -23,7 +22,7 @@ import torch
 from zoo.data import load_cifar10, normalize
 from zoo.machine import training_precision
 from zoo.models import build_model
-from zoo.recipes import get_recipe
+from zoo.recipes import RECIPES, get_recipe
 from zoo.loop import epoch_batches
 
 
@@ -39,13 +38,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir")
     parser.add_argument("--profile", action="store_true", help="print the operators of each model step")
+    parser.add_argument("--models", nargs="+", default=["lenet", "vgg16_cifar10"], choices=sorted(RECIPES))
     args = parser.parse_args()
     torch.set_num_threads(2)
-    train = load_cifar10(args.data_dir).subset(256)
-    images, labels = train.images, train.labels
+    data = load_cifar10(args.data_dir)
+    images, labels = data.images[:256], data.labels[:256]
     generator = torch.Generator().manual_seed(0)
     results = {}
-    for name, repeat in (("lenet", 40), ("vgg16_cifar10", 3)):
+    for name in args.models:
         model = build_model(name).to(memory_format=torch.channels_last)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         x = normalize(images)
@@ -58,6 +58,10 @@ def main() -> None:
             loss.backward()
             optimizer.step()
 
+        step()
+        start = time.perf_counter()
+        step()
+        repeat = max(3, round(4.0 / (time.perf_counter() - start)))  # about 4 s of steps, whatever the model
         model_s = seconds_per_call(step, repeat)
         if args.profile:
             with torch.profiler.profile() as profiler:
@@ -66,12 +70,14 @@ def main() -> None:
             print(f"{name}: model step, {repeat} calls\n"
                   + profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12), file=sys.stderr)
         recipe = get_recipe(name)
+        # at least one of the recipe's batches (airbench's are 1,024 and drop the incomplete one), timed per 256
+        train = data.subset(max(256, recipe.batch_size))
 
         def augment():
             for batch, _ in epoch_batches(train, recipe, generator):
                 normalize(batch)
 
-        augment_s = seconds_per_call(augment, repeat)
+        augment_s = seconds_per_call(augment, repeat) * 256 / len(train.labels)
         results[name] = {"model_step_img_s": round(256 / model_s),
                          "augment_ms_per_256_images": round(augment_s * 1000, 2),
                          "augment_share_of_step": round(augment_s / (model_s + augment_s), 3)}
