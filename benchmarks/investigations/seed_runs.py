@@ -25,8 +25,8 @@ def run_summary(name: str, run_dir: Path) -> dict:
         raise SystemExit(str(error)) from None
     if result["model"] != name:
         raise SystemExit(f"{run_dir}: a run of {result['model']}, not of {name}")
-    machines = [f"epochs {first}-{last}: {MachineClass(**entry['machine_class']).summary()}"
-                for entry in result["trained_on"] for first, last in [entry["epochs"]]]
+    machines = [f"epochs {entry['epochs'][0]}-{entry['epochs'][1]}: {MachineClass(**entry['machine_class']).summary()}"
+                for entry in result["trained_on"]]
     summary = {"seed": result["recipe"]["seed"], "top1": result["top1"]}
     if result["tta_top1"] is not None:
         summary[f"top1_{result['tta'].replace('-', '')}_tta"] = result["tta_top1"]
